@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make demo` and `make test`. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export YAKUBA_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: demo test install browser-deps lint messages check-postgres
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
+	@mkdir -p $(YAKUBA_VAR_DIR)
+	$(BIN)/python manage.py compilemessages --ignore '.venv' --ignore 'node_modules' -v 0
+
+# Starts the demo town: web server and background worker together; Ctrl-C stops both.
+demo: install
+	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py load_demo_town
+	$(BIN)/python manage.py run_demo --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (never a downloaded browser build) and axe-core from npm.
+browser-deps:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
+
+test: install browser-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy yakuba tests
+
+messages: install
+	$(BIN)/python manage.py makemessages -l en --ignore '.venv' --ignore 'node_modules' --no-obsolete

@@ -1,0 +1,88 @@
+"""Run the demo: web server, background worker and a local mail catcher, stopped together by Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+DEMO_LOGINS = [
+    ("町民 / resident", "resident@example.jp", "yakuba-demo"),
+    ("職員 / staff（町民生活課）", "staff@example.jp", "yakuba-demo"),
+    ("監査 / auditor（総務課）", "auditor@example.jp", "yakuba-demo"),
+    ("管理者 / administrator", "admin@example.jp", "yakuba-demo"),
+]
+
+
+def message_text(message: Message) -> str:
+    if message.is_multipart():
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                payload = part.get_payload(decode=True)
+                return payload.decode(part.get_content_charset() or "utf-8") if payload else ""
+        return ""
+    payload = message.get_payload(decode=True)
+    return payload.decode(message.get_content_charset() or "utf-8") if payload else ""
+
+
+class PrintingMailbox:
+    """An SMTP handler that prints each mail, so demo sign-ups can follow their verification link."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = message_from_bytes(envelope.content)
+        print(  # noqa: T201
+            f"\n--- mail to {', '.join(envelope.rcpt_tos)}: {message.get('Subject', '')}\n"
+            f"{message_text(message)}\n--- end of mail\n",
+            flush=True,
+        )
+        return "250 Message accepted"
+
+
+class Command(BaseCommand):
+    help = "Start the demo: web server + background worker + mail catcher. Ctrl-C stops all."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from aiosmtpd.controller import Controller
+
+        mailbox = Controller(PrintingMailbox(), hostname=settings.EMAIL_HOST, port=settings.EMAIL_PORT)
+        mailbox.start()
+        address = f"{options['host']}:{options['port']}"
+        manage = [sys.executable, os.path.join(settings.BASE_DIR, "manage.py")]
+        processes = [
+            subprocess.Popen([*manage, "runserver", "--noreload", address]),  # noqa: S603
+            subprocess.Popen([*manage, "db_worker", "--interval", "1"]),  # noqa: S603
+        ]
+        self.stdout.write(self.style.SUCCESS(f"\nYakuba demo is running at http://{address}/"))
+        self.stdout.write("Demo sign-ins (email / password):")
+        for role, email, password in DEMO_LOGINS:
+            self.stdout.write(f"  {role:28} {email:24} {password}")
+        self.stdout.write(
+            f"Mail is caught on {settings.EMAIL_HOST}:{settings.EMAIL_PORT} and printed here.\n"
+            "Press Ctrl-C to stop the web server and the worker.\n"
+        )
+        try:
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            for process in processes:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            mailbox.stop()
+            self.stdout.write("Stopped.")
