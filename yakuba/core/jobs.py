@@ -44,7 +44,9 @@ def retry_failed_job(task_result: TaskResult[Any]) -> TaskResult[Any] | None:
 
     if task_result.status != TaskResultStatus.FAILED:
         return None
-    if any(error.exception_class_path.endswith("PermanentJobError") for error in task_result.errors):
+    if any(
+        error.exception_class_path.endswith("PermanentJobError") for error in task_result.errors
+    ):
         return None
     attempt = attempt_of(task_result.id)
     if attempt >= settings.JOB_MAX_ATTEMPTS:

@@ -8,7 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 def local_government_code_check_digit(first_five: str) -> int:
     """The check digit of a 全国地方公共団体コード (JIS X 0402 style, modulus 11, weights 6..2)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_five, (6, 5, 4, 3, 2), strict=True))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(first_five, (6, 5, 4, 3, 2), strict=True)
+    )
     return (11 - total % 11) % 10
 
 
@@ -55,7 +57,9 @@ class Municipality(models.Model):
         _("地図の縮尺"), default=13, validators=[MinValueValidator(1), MaxValueValidator(19)]
     )
     is_demo = models.BooleanField(
-        _("デモデータ"), default=False, help_text=_("架空のデモデータであることを画面に表示します。")
+        _("デモデータ"),
+        default=False,
+        help_text=_("架空のデモデータであることを画面に表示します。"),
     )
 
     class Meta:

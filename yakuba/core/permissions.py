@@ -17,9 +17,7 @@ def passed_second_factor(request: HttpRequest) -> bool:
     return any(record.get("method") == "mfa" for record in records)
 
 
-def staff_required(
-    view: Callable[..., HttpResponse] | None = None, *, permission: str = ""
-) -> Any:
+def staff_required(view: Callable[..., HttpResponse] | None = None, *, permission: str = "") -> Any:
     """Let only staff in; with STAFF_REQUIRE_MFA, only after a second factor in this session."""
 
     def decorator(view_func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

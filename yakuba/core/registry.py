@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils.functional import Promise
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 Label = str | Promise
 
@@ -32,7 +29,7 @@ class MenuEntry:
     permission: str = ""
     icon: str = ""
 
-    def is_visible_to(self, user: AbstractBaseUser | AnonymousUser) -> bool:
+    def is_visible_to(self, user: Any) -> bool:
         return not self.permission or user.has_perm(self.permission)
 
 
@@ -130,10 +127,10 @@ class Registry:
     def __getitem__(self, app_label: str) -> ModuleEntry:
         return self._entries[app_label]
 
-    def resident_menu(self, user: AbstractBaseUser | AnonymousUser) -> list[MenuEntry]:
+    def resident_menu(self, user: Any) -> list[MenuEntry]:
         return [m for entry in self for m in entry.resident_menu if m.is_visible_to(user)]
 
-    def staff_menu(self, user: AbstractBaseUser | AnonymousUser) -> list[MenuEntry]:
+    def staff_menu(self, user: Any) -> list[MenuEntry]:
         return [m for entry in self for m in entry.staff_menu if m.is_visible_to(user)]
 
     def notification_kinds(self) -> list[NotificationKind]:

@@ -25,7 +25,9 @@ WATARI = {
 
 
 class Command(BaseCommand):
-    help = "Load the demo town (架空のデモデータ) of 亘理町. Safe to run again: it never duplicates."
+    help = (
+        "Load the demo town (架空のデモデータ) of 亘理町. Safe to run again: it never duplicates."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
@@ -33,7 +35,9 @@ class Command(BaseCommand):
             if municipality is None:
                 Municipality.objects.create(is_demo=True, **WATARI)
             elif not municipality.is_demo:
-                self.stderr.write("A real municipality is configured; the demo data was not loaded.")
+                self.stderr.write(
+                    "A real municipality is configured; the demo data was not loaded."
+                )
                 return
             for entry in registry:
                 if entry.load_demo is not None:

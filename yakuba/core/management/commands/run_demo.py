@@ -21,22 +21,20 @@ DEMO_LOGINS = [
 
 
 def message_text(message: Message) -> str:
-    if message.is_multipart():
-        for part in message.walk():
-            if part.get_content_type() == "text/plain":
-                payload = part.get_payload(decode=True)
-                return payload.decode(part.get_content_charset() or "utf-8") if payload else ""
-        return ""
-    payload = message.get_payload(decode=True)
-    return payload.decode(message.get_content_charset() or "utf-8") if payload else ""
+    """The plain-text body of a mail (the part with the verification link)."""
+    for part in message.walk():
+        payload = part.get_payload(decode=True)
+        if part.get_content_type() == "text/plain" and isinstance(payload, bytes):
+            return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+    return ""
 
 
 class PrintingMailbox:
     """An SMTP handler that prints each mail, so demo sign-ups can follow their verification link."""
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content)
-        print(  # noqa: T201
+        print(
             f"\n--- mail to {', '.join(envelope.rcpt_tos)}: {message.get('Subject', '')}\n"
             f"{message_text(message)}\n--- end of mail\n",
             flush=True,
@@ -54,7 +52,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from aiosmtpd.controller import Controller
 
-        mailbox = Controller(PrintingMailbox(), hostname=settings.EMAIL_HOST, port=settings.EMAIL_PORT)
+        mailbox = Controller(
+            PrintingMailbox(), hostname=settings.EMAIL_HOST, port=settings.EMAIL_PORT
+        )
         mailbox.start()
         address = f"{options['host']}:{options['port']}"
         manage = [sys.executable, os.path.join(settings.BASE_DIR, "manage.py")]
