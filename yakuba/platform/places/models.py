@@ -1,8 +1,11 @@
 """Places: one registry of the town's places (facilities, shelters, AEDs…) and its districts."""
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from yakuba.platform.places.boundaries import validate_boundary
 
 
 class District(models.Model):
@@ -12,8 +15,12 @@ class District(models.Model):
     name = models.CharField(_("名称"), max_length=50)
     name_kana = models.CharField(_("名称（かな）"), max_length=100, blank=True)
     name_en = models.CharField(_("名称（英語）"), max_length=100, blank=True)
-    boundary = models.JSONField(_("区域（GeoJSON）"), null=True, blank=True)
+    boundary = models.JSONField(
+        _("区域（GeoJSON）"), null=True, blank=True, validators=[validate_boundary]
+    )
     order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    # The district lookup's cache compares (count, latest updated_at) to notice any change.
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         ordering = ["order", "code"]
@@ -23,8 +30,26 @@ class District(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def localized_name(self) -> str:
+        """The English name on English pages when there is one; the Japanese name otherwise."""
+        return localized(self.name, self.name_en)
+
+
+def localized(name: str, name_en: str) -> str:
+    language = translation.get_language() or ""
+    return name_en if name_en and language.startswith("en") else name
+
+
+# Open data IDs are 半角英数字 (自治体標準オープンデータセット, 共通ルール); "-", "_" and "." keep them readable.
+place_code_validator = RegexValidator(
+    r"^[0-9A-Za-z][0-9A-Za-z_.\-]*$", _("IDは半角英数字と「-」「_」「.」で入力してください。")
+)
+
 
 class PlaceKind(models.TextChoices):
+    """What a place is (種別); each kind is one layer on the map."""
+
     FACILITY = "facility", _("公共施設")
     SHELTER = "shelter", _("避難所")
     EVACUATION_SITE = "evacuation_site", _("指定緊急避難場所")
@@ -42,7 +67,11 @@ class Place(models.Model):
 
     kind = models.CharField(_("種別"), max_length=20, choices=PlaceKind.choices, db_index=True)
     code = models.CharField(
-        _("ID"), max_length=40, unique=True, help_text=_("オープンデータで使う、場所ごとの識別子")
+        _("ID"),
+        max_length=40,
+        unique=True,
+        validators=[place_code_validator],
+        help_text=_("オープンデータで使う、場所ごとの識別子（半角英数字）"),
     )
     name = models.CharField(_("名称"), max_length=100)
     name_kana = models.CharField(_("名称（かな）"), max_length=200, blank=True)
@@ -81,3 +110,8 @@ class Place(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def localized_name(self) -> str:
+        """The English name on English pages when there is one; the Japanese name otherwise."""
+        return localized(self.name, self.name_en)
