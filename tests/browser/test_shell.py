@@ -1,6 +1,6 @@
 import pytest
 
-from tests.browser.conftest import run_axe
+from tests.browser.fixtures import run_axe
 from yakuba.core.models import Municipality
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

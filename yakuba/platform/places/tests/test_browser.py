@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.browser.conftest import run_axe
+from tests.browser.fixtures import run_axe
 from yakuba.core.models import Municipality
 from yakuba.platform.places import demo
 

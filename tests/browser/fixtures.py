@@ -1,4 +1,5 @@
-"""Real-browser tests: Debian's Chromium driven by Playwright, against Django's live server.
+"""Real-browser test fixtures (a pytest plugin loaded by the root conftest.py): Debian's Chromium
+driven by Playwright, against Django's live server.
 
 The browser is /usr/bin/chromium (`make test` installs the Debian package when missing); Playwright
 never downloads a browser build. axe-core comes from the npm package installed by `make test`.
