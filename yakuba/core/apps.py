@@ -9,5 +9,23 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from yakuba.core import jobs
+        from yakuba.core.registry import MenuEntry, ModuleEntry, register
 
         jobs.connect_retry()
+        # Core's own staff pages. Its URLs are mounted by config/urls.py, not through the registry;
+        # order 900 lists these operator tools after the modules' menus.
+        register(
+            ModuleEntry(
+                app_label=self.label,
+                title=self.verbose_name,
+                staff_menu=(
+                    MenuEntry(
+                        label=_("バックグラウンド処理"),
+                        url_name="core:jobs",
+                        description=_("メール送信などの処理の実行状況、失敗と再試行を確認します。"),
+                        permission="django_tasks_database.view_dbtaskresult",
+                    ),
+                ),
+                order=900,
+            )
+        )

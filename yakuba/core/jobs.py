@@ -9,14 +9,21 @@ A job that should not be retried raises `PermanentJobError`.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_tasks import TaskResult, TaskResultStatus
 from django_tasks.signals import task_finished
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from yakuba.core.models import JobRetry
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +39,12 @@ def retry_delay(attempt: int) -> timedelta:
 
 
 def attempt_of(result_id: str) -> int:
-    from yakuba.core.models import JobRetry
-
     retry = JobRetry.objects.filter(result_id=result_id).only("attempt").first()
     return retry.attempt if retry else 1
 
 
 def retry_failed_job(task_result: TaskResult[Any]) -> TaskResult[Any] | None:
     """Enqueue a failed job again after its backoff; None when it has used all its attempts."""
-    from yakuba.core.models import JobRetry
-
     if task_result.status != TaskResultStatus.FAILED:
         return None
     if any(
@@ -77,3 +80,110 @@ def on_task_finished(sender: type, task_result: TaskResult[Any], **kwargs: Any) 
 
 def connect_retry() -> None:
     task_finished.connect(on_task_finished, dispatch_uid="yakuba.core.jobs.retry")
+
+
+# --- The staff page (バックグラウンド処理): reads of the job queue and of the retry chains. ---
+
+STATUS_LABELS: dict[str, Any] = {
+    TaskResultStatus.READY: _("待機中"),
+    TaskResultStatus.RUNNING: _("実行中"),
+    TaskResultStatus.FAILED: _("失敗"),
+    TaskResultStatus.SUCCESSFUL: _("完了"),
+}
+
+
+class JobFilterForm(forms.Form):
+    """The jobs page's filter: one status, or every job."""
+
+    status = forms.ChoiceField(
+        label=_("状態"),
+        required=False,
+        choices=[("", _("すべて")), *STATUS_LABELS.items()],
+        error_messages={"invalid_choice": _("一覧にある状態を選んでください。")},
+    )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One run of a job in its retry chain."""
+
+    number: int
+    result_id: str
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A queued job as staff see it: the result, which attempt it is, and what came of it."""
+
+    result: DBTaskResult
+    attempt: int
+    chain: list[Attempt]
+    # When this failed run was enqueued again: the retry's id and when it is due.
+    retried_as: JobRetry | None
+    # When a waiting run will start (retries wait for their backoff); None when due at once.
+    run_after: datetime | None
+
+    @property
+    def status_label(self) -> str:
+        status = self.result.status
+        return str(STATUS_LABELS.get(status, status))
+
+    @property
+    def is_failed(self) -> bool:
+        return self.result.status == TaskResultStatus.FAILED
+
+    @property
+    def gave_up(self) -> bool:
+        """Failed for good: no retry was enqueued (attempts used up, or a PermanentJobError)."""
+        return self.is_failed and self.retried_as is None
+
+
+def recent_jobs(*, status: str = "") -> QuerySet[DBTaskResult]:
+    """Jobs newest first, optionally of one status. The page shows what the queue holds."""
+    results = DBTaskResult.objects.order_by("-enqueued_at", "-pk")
+    if status:
+        results = results.filter(status=status)
+    return results
+
+
+def describe_jobs(results: list[DBTaskResult]) -> list[JobView]:
+    """Attach attempt numbers and retry chains to a page of results, in four queries in all."""
+    ids = [str(result.id) for result in results]
+    retries_of = {r.result_id: r for r in JobRetry.objects.filter(result_id__in=ids)}
+    retried_as = {
+        r.previous_result_id: r for r in JobRetry.objects.filter(previous_result_id__in=ids)
+    }
+    first_ids = {retries_of[i].first_result_id if i in retries_of else i for i in ids}
+    chains: dict[str, list[JobRetry]] = {first: [] for first in first_ids}
+    for retry in JobRetry.objects.filter(first_result_id__in=first_ids).order_by("attempt"):
+        chains[retry.first_result_id].append(retry)
+    chain_ids = first_ids | {retry.result_id for chain in chains.values() for retry in chain}
+    statuses = {
+        str(pk): status
+        for pk, status in DBTaskResult.objects.filter(pk__in=chain_ids).values_list("pk", "status")
+    }
+    never = get_date_max()
+    views = []
+    for result, result_id in zip(results, ids, strict=True):
+        own = retries_of.get(result_id)
+        first = own.first_result_id if own else result_id
+        chain = [Attempt(1, first, statuses.get(first, ""))] + [
+            Attempt(retry.attempt, retry.result_id, statuses.get(retry.result_id, ""))
+            for retry in chains.get(first, [])
+        ]
+        waiting = result.status == TaskResultStatus.READY and result.run_after != never
+        views.append(
+            JobView(
+                result=result,
+                attempt=own.attempt if own else 1,
+                chain=chain if len(chain) > 1 else [],
+                retried_as=retried_as.get(result_id),
+                run_after=result.run_after if waiting else None,
+            )
+        )
+    return views

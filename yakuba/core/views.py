@@ -1,8 +1,13 @@
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yakuba.core import jobs as job_queue
 from yakuba.core import reader
 from yakuba.core.permissions import staff_required
 from yakuba.core.registry import registry
@@ -38,3 +43,24 @@ def set_reader_preferences(request: HttpRequest) -> HttpResponse:
         text_size=request.POST.get("text_size"),
         furigana=None if furigana is None else furigana == "on",
     )
+
+
+@staff_required(permission="django_tasks_database.view_dbtaskresult")
+def jobs(request: HttpRequest) -> HttpResponse:
+    """Background jobs (バックグラウンド処理): what ran, what failed and why, what will be retried."""
+    form = job_queue.JobFilterForm(request.GET or None)
+    page = None
+    if not form.is_bound or form.is_valid():
+        status = form.cleaned_data["status"] if form.is_bound else ""
+        page = Paginator(job_queue.recent_jobs(status=status), 25).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "jobs": job_queue.describe_jobs(list(page.object_list)) if page is not None else [],
+        "max_attempts": settings.JOB_MAX_ATTEMPTS,
+        "breadcrumbs": [
+            (_("職員メニュー"), reverse("core:staff_home")),
+            (_("バックグラウンド処理"), None),
+        ],
+    }
+    return render(request, "core/jobs.html", context, status=400 if page is None else 200)

@@ -20,7 +20,9 @@ class AuditActorMiddleware:
         if user is None or not user.is_authenticated or not user.is_staff:
             return self.get_response(request)
         token = set_request_context(
-            RequestContext(user=user, screen=request.path, ip_address=request.META.get("REMOTE_ADDR"))
+            RequestContext(
+                user=user, screen=request.path, ip_address=request.META.get("REMOTE_ADDR")
+            )
         )
         try:
             return self.get_response(request)

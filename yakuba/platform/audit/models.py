@@ -1,7 +1,33 @@
 """Audit: an append-only record of staff writes and of staff reads of residents' personal data."""
 
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change or remove an audit entry (監査ログは追記のみ)."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"The audit log is append-only: {operation} of audit entries is refused. "
+            "Entries can only be added."
+        )
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Refuses bulk changes before they reach the database (whose triggers refuse them too)."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("update")
+
+    def delete(self) -> NoReturn:
+        raise AuditLogIsAppendOnly("delete")
+
+    # bulk_update() goes through update(), so it is refused as well.
 
 
 class AuditAction(models.TextChoices):
@@ -32,6 +58,8 @@ class AuditEntry(models.Model):
     ip_address = models.GenericIPAddressField(_("IPアドレス"), null=True, blank=True)
     changes = models.JSONField(_("変更内容"), default=dict, blank=True)
 
+    objects = AuditEntryQuerySet.as_manager()
+
     class Meta:
         ordering = ["-occurred_at", "-pk"]
         verbose_name = _("監査ログ")
@@ -41,3 +69,16 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("update")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("delete")
+
+    @property
+    def changed_fields(self) -> list[str]:
+        """The names of the fields a create, update or delete touched (values may be withheld)."""
+        return list(self.changes.get("fields", {})) if isinstance(self.changes, dict) else []

@@ -31,7 +31,8 @@ def record(
     changes: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEntry:
-    """Append one entry. `screen` and the IP address default to the current request's."""
+    """Append one entry to the audit log (監査ログ). `screen` and the IP address default to the
+    current request's. This is the only way entries are written; nothing updates or deletes them."""
     context = current_request_context()
     actor_id, actor_label = _actor(by)
     if obj is not None:
@@ -77,5 +78,28 @@ def record_read(
         subject_user_id=subject_user_id,
         screen=screen,
         reason=reason,
+        request=request,
+    )
+
+
+def record_export(
+    *,
+    by: Any,
+    object_type: str,
+    filters: dict[str, Any],
+    row_count: int | None = None,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> AuditEntry:
+    """Record that a staff member downloaded a list (出力): what kind of rows, under which filters."""
+    changes: dict[str, Any] = {"filters": filters}
+    if row_count is not None:
+        changes["row_count"] = row_count
+    return record(
+        AuditAction.EXPORT,
+        by=by,
+        object_type=object_type,
+        reason=reason,
+        changes=changes,
         request=request,
     )

@@ -1,5 +1,10 @@
 from django.urls import path
 
+from yakuba.platform.audit import views
+
 app_name = "audit"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("export.csv", views.export, name="export"),
+]
