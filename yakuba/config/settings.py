@@ -85,7 +85,9 @@ WSGI_APPLICATION = "yakuba.config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # accounts' overrides of allauth's templates (allauth/layouts, allauth/elements) must win
+        # over allauth's own, which come earlier in INSTALLED_APPS.
+        "DIRS": [BASE_DIR / "yakuba" / "platform" / "accounts" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

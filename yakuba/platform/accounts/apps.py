@@ -8,14 +8,32 @@ class AccountsConfig(AppConfig):
     verbose_name = _("アカウント")
 
     def ready(self) -> None:
-        from yakuba.core.registry import ModuleEntry, register
+        from yakuba.core.registry import MenuEntry, ModuleEntry, PersonalData, register
+        from yakuba.platform.accounts import demo, services, signals  # noqa: F401
 
         register(
             ModuleEntry(
                 app_label=self.label,
                 title=self.verbose_name,
+                staff_menu=(
+                    MenuEntry(
+                        label=_("町民情報の照会"),
+                        url_name="accounts:staff_resident_search",
+                        description=_(
+                            "町民の登録情報と世帯を検索・閲覧します（閲覧は記録されます）。"
+                        ),
+                        permission="accounts.view_residentprofile",
+                    ),
+                ),
+                # The resident pages live under /my/ and the staff lookup under /staff/residents/.
                 urls="yakuba.platform.accounts.urls",
-                url_prefix="my/",
-                order=10,
+                url_prefix="",
+                api_router="yakuba.platform.accounts.api.router",
+                api_prefix="accounts",
+                load_demo=demo.load_demo,
+                personal_data=PersonalData(
+                    export=services.export_own_data, erase=services.erase_own_data
+                ),
+                order=20,
             )
         )

@@ -45,9 +45,9 @@ class User(AbstractUser):
     is_demo = models.BooleanField(_("デモデータ"), default=False)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
-    objects = UserManager()  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[assignment,misc]
 
     class Meta:
         verbose_name = _("利用者")
@@ -100,12 +100,15 @@ class StaffMember(models.Model):
 
 
 class Language(models.TextChoices):
-    JAPANESE = "ja", _("日本語")
+    """Languages a resident can ask for. Each is named in itself, as language pickers do, so
+    the names are not translated (only やさしい日本語 is explained to readers of English)."""
+
+    JAPANESE = "ja", "日本語"
     SIMPLE_JAPANESE = "ja-easy", _("やさしい日本語")
-    ENGLISH = "en", _("English")
-    VIETNAMESE = "vi", _("Tiếng Việt")
-    CHINESE = "zh-hans", _("中文")
-    KOREAN = "ko", _("한국어")
+    ENGLISH = "en", "English"
+    VIETNAMESE = "vi", "Tiếng Việt"
+    CHINESE = "zh-hans", "中文"
+    KOREAN = "ko", "한국어"
 
 
 class TextSize(models.TextChoices):
@@ -205,3 +208,27 @@ class HouseholdMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_relationship_display()}）"
+
+
+class NotificationChannel(models.TextChoices):
+    """Ways a resident can receive notices (通知の受け取り方法). In-app notices always arrive."""
+
+    IN_APP = "in_app", _("マイページ（アプリ内）")
+    EMAIL = "email", _("メール")
+    WEB_PUSH = "web_push", _("ブラウザのプッシュ通知")
+    LINE = "line", _("LINE")
+    SMS = "sms", _("SMS（ショートメッセージ）")
+
+
+class Topic(models.TextChoices):
+    """Fields of interest (関心のある分野) that decide which notices and bulletin pages reach a reader."""
+
+    DISASTER = "disaster", _("防災")
+    CHILDCARE = "childcare", _("子育て")
+    HEALTH_WELFARE = "health_welfare", _("健康・福祉")
+    TAX_INSURANCE = "tax_insurance", _("税・保険")
+    WASTE_ENVIRONMENT = "waste_environment", _("ごみ・環境")
+    EVENTS = "events", _("イベント")
+    TRANSPORT = "transport", _("交通")
+    EDUCATION_CULTURE = "education_culture", _("教育・文化")
+    WORK_BUSINESS = "work_business", _("しごと・産業")
