@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def row_counts() -> dict[str, int]:
     return {
-        model._meta.label: model.objects.count()
+        model._meta.label: model._default_manager.count()
         for model in apps.get_models()
         if model._meta.app_label in {"core", "accounts", "places", "audit"}
     }
@@ -41,4 +41,4 @@ def test_demo_data_is_not_loaded_over_a_real_municipality() -> None:
         map_center_longitude=140.66,
     )
     call_command("load_demo_town", verbosity=0)
-    assert not apps.get_model("places", "Place").objects.exists()
+    assert not apps.get_model("places", "Place")._default_manager.exists()

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,3 +30,10 @@ class CoreConfig(AppConfig):
                 order=900,
             )
         )
+
+
+class StaffAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, with the staff console's sign-in rules (see staff_admin.py)."""
+
+    default = False
+    default_site = "yakuba.core.staff_admin.StaffAdminSite"

@@ -105,3 +105,32 @@ def test_staff_console_asks_for_a_second_factor_when_required(client: Client, se
     response = client.get(reverse("core:staff_home"))
     assert response.status_code == 302
     assert response["Location"] == reverse("core:staff_second_factor")
+
+
+def test_admin_has_no_password_form_of_its_own(client: Client) -> None:
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    login = client.get(response["Location"])
+    assert login.status_code == 302
+    assert login["Location"].startswith(reverse("account_login"))
+
+
+def test_admin_needs_the_second_factor_when_staff_must_use_one(client: Client, settings) -> None:
+    settings.STAFF_REQUIRE_MFA = True
+    admin = User.objects.create_superuser(email="a@example.jp", password="x")
+    client.force_login(admin)
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0] == reverse("core:staff_second_factor")
+    settings.STAFF_REQUIRE_MFA = False
+    assert client.get("/admin/").status_code == 200
+
+
+def test_staff_land_in_the_staff_console_after_signing_in(client: Client) -> None:
+    user = User.objects.create_user(email="s@example.jp", password="Kaisatsu-2026", is_staff=True)
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    response = client.post(
+        reverse("account_login"), {"login": "s@example.jp", "password": "Kaisatsu-2026"}
+    )
+    assert response["Location"] == reverse("core:staff_home")
