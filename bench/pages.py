@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("YAKUBA_VAR_DIR", tempfile.mkdtemp(prefix="yakuba-bench-"))
+os.environ.setdefault("STATIC_ROOT", os.path.join(os.environ["YAKUBA_VAR_DIR"], "static"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yakuba.config.settings")
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
@@ -29,16 +30,22 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from yakuba.core.reader import FURIGANA_COOKIE  # noqa: E402
 from yakuba.platform.accounts.models import ResidentProfile, User  # noqa: E402
 
 PAGES = [
     ("resident", "/"),
     ("resident", "/my/"),
     ("resident", "/places/"),
+    ("resident", "/places/?kind=shelter"),
+    ("resident+furigana", "/places/"),
+    ("resident", "/places/geojson/"),
     ("resident", "/api/places/"),
     ("staff", "/staff/"),
-    ("staff", "/my/staff/residents/"),
-    ("staff", "/staff/audit/"),
+    ("staff", "/staff/residents/?q=%E4%BA%98%E7%90%86"),
+    ("staff", "/staff/residents/1/"),
+    ("admin", "/staff/jobs/"),
+    ("auditor", "/staff/audit/"),
 ]
 
 
@@ -62,6 +69,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
     start = time.perf_counter()
     call_command("load_demo_town", verbosity=0)
     print(f"load_demo_town: {time.perf_counter() - start:.2f} s (first run)")
@@ -72,18 +80,25 @@ def main() -> None:
     clients = {
         "resident": User.objects.get(email="resident@example.jp"),
         "staff": User.objects.get(email="staff@example.jp"),
+        "auditor": User.objects.get(email="auditor@example.jp"),
+        "admin": User.objects.get(email="admin@example.jp"),
     }
-    print(f"{'page':32} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    print(f"{'page':40} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for who, url in PAGES:
         client = Client()
-        client.force_login(clients[who])
-        if who == "staff":
+        role, _, furigana = who.partition("+")
+        client.force_login(clients[role])
+        if furigana:
+            client.cookies[FURIGANA_COOKIE] = "on"
+        if role != "resident":
             session = client.session
             session["account_authentication_methods"] = [{"method": "mfa", "type": "totp"}]
             session.save()
         reset_queries()
         median, p95, queries, status = measure(client, url, args.rounds)
-        print(f"{url:32} {status:>6} {median:>10.1f} {p95:>8.1f} {queries:>8}")
+        print(
+            f"{url + (' (furigana)' if furigana else ''):40} {status:>6} {median:>10.1f} {p95:>8.1f} {queries:>8}"
+        )
 
 
 if __name__ == "__main__":

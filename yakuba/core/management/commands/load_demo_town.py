@@ -42,5 +42,7 @@ class Command(BaseCommand):
             for entry in registry:
                 if entry.load_demo is not None:
                     entry.load_demo()
-                    self.stdout.write(f"  demo data: {entry.app_label}")
-        self.stdout.write(self.style.SUCCESS("Demo town loaded."))
+                    if options["verbosity"] > 0:
+                        self.stdout.write(f"  demo data: {entry.app_label}")
+        if options["verbosity"] > 0:
+            self.stdout.write(self.style.SUCCESS("Demo town loaded."))
