@@ -14,15 +14,17 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.management import call_command
 
 # The browser fixtures (Chromium via Playwright, axe-core) for tests anywhere in the tree.
 pytest_plugins = ["tests.browser.fixtures"]
@@ -158,3 +160,32 @@ def _fresh_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_at_once(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Jobs enqueued by a test run at once, in the test, unless it is marked `job_queue`.
+
+    The demo and production use the database queue and its worker; tests of the queue itself (retries,
+    the worker) are marked `job_queue` and keep it.
+    """
+    if request.node.get_closest_marker("job_queue") is None:
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        }
+
+
+@pytest.fixture
+def run_worker() -> Iterator[Callable[[], None]]:
+    """Run `manage.py db_worker --batch`: every due job, retries included, then stop."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+
+    def run() -> None:
+        call_command(
+            "db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0
+        )
+
+    yield run
+    # The worker installs its own shutdown handlers; give the test runner its own back.
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)

@@ -69,6 +69,12 @@ class Municipality(models.Model):
     def __str__(self) -> str:
         return f"{self.prefecture}{self.name}"
 
+    def localized_name(self, language: str) -> str:
+        """The town's name for a reader of `language`: the English name for English readers."""
+        if language == "en" and self.name_en:
+            return self.name_en
+        return self.name
+
     @classmethod
     def current(cls) -> "Municipality | None":
         """The configured municipality, or None before an administrator (or the demo) sets one."""

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
 from django.test import Client
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
@@ -20,6 +18,9 @@ from yakuba.core.registry import registry
 from yakuba.platform.accounts.models import User
 
 CALLS: dict[str, int] = {}
+
+
+pytestmark = pytest.mark.job_queue
 
 
 @task()
@@ -48,22 +49,6 @@ def quick_retries(settings: Any) -> Any:
     settings.JOB_MAX_ATTEMPTS = 3
     CALLS.clear()
     return settings
-
-
-@pytest.fixture
-def run_worker() -> Iterator[Callable[[], None]]:
-    """Run `manage.py db_worker --batch`: every due job, retries included, then stop."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-
-    def run() -> None:
-        call_command(
-            "db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0
-        )
-
-    yield run
-    # The worker installs its own shutdown handlers; give the test runner its own back.
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
 
 
 def results_of(task_path_end: str) -> list[DBTaskResult]:
