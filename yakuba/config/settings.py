@@ -208,6 +208,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Yakuba <noreply@yakub
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))
 JOB_RETRY_BASE_SECONDS = int(os.environ.get("JOB_RETRY_BASE_SECONDS", "30"))
+# A job still RUNNING after this long is taken as abandoned by a dead worker (manage.py recover_jobs).
+JOB_ABANDONED_AFTER_SECONDS = int(os.environ.get("JOB_ABANDONED_AFTER_SECONDS", "900"))
 
 # Content Security Policy (django-csp 4): same-origin only; htmx and our scripts are served locally.
 CONTENT_SECURITY_POLICY = {

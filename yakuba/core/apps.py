@@ -26,6 +26,14 @@ class CoreConfig(AppConfig):
                         description=_("メール送信などの処理の実行状況、失敗と再試行を確認します。"),
                         permission="django_tasks_database.view_dbtaskresult",
                     ),
+                    MenuEntry(
+                        label=_("自治体の設定"),
+                        url_name="core:municipality_settings",
+                        description=_(
+                            "町の名称、連絡先、ロゴ、地図の中心など、画面に表示する情報を変更します。"
+                        ),
+                        permission="core.change_municipality",
+                    ),
                 ),
                 order=900,
             )

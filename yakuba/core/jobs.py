@@ -85,6 +85,33 @@ def connect_retry() -> None:
     task_finished.connect(on_task_finished, dispatch_uid="yakuba.core.jobs.retry")
 
 
+class WorkerVanished(Exception):
+    """Recorded as the error of a job whose worker died (killed, machine lost) while running it."""
+
+
+def recover_abandoned_jobs(*, running_longer_than: timedelta) -> int:
+    """Fail and retry jobs left RUNNING by a worker that died; return how many.
+
+    django-tasks-db has no lease or heartbeat: a worker killed mid-job leaves its row RUNNING for ever
+    and the job would be lost. A job running longer than any job should is taken as abandoned: it is
+    marked failed (`WorkerVanished`) and goes through the normal retry path. Run at worker start and
+    from cron (`manage.py recover_jobs`); choose the limit above the slowest job's run time.
+    """
+    cutoff = timezone.now() - running_longer_than
+    recovered = 0
+    for job_id in (
+        DBTaskResult.objects.running().filter(started_at__lt=cutoff).values_list("id", flat=True)
+    ):
+        with transaction.atomic():
+            job = DBTaskResult.objects.select_for_update().filter(id=job_id).first()
+            if job is None or job.status != TaskResultStatus.RUNNING:
+                continue  # finished (or recovered by another process) since the list was read
+            job.set_failed(WorkerVanished(f"worker {job.worker_ids[-1:]} stopped while running"))
+            retry_failed_job(job.task_result)
+        recovered += 1
+    return recovered
+
+
 # --- The staff page (バックグラウンド処理): reads of the job queue and of the retry chains. ---
 
 STATUS_LABELS: dict[str, Any] = {

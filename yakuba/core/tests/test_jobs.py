@@ -217,3 +217,39 @@ def test_the_jobs_page_is_in_english_for_english_readers(db: None, client: Clien
     client.force_login(staff_user(is_staff=True, is_superuser=True))
     body = client.get("/staff/jobs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<h1>Background jobs</h1>" in body
+
+
+def test_a_job_left_running_by_a_dead_worker_is_failed_and_retried(
+    transactional_db: None, quick_retries: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from yakuba.core.jobs import recover_abandoned_jobs
+
+    result = send_once_the_server_is_back.enqueue("abandoned")
+    job = DBTaskResult.objects.get(id=result.id)
+    job.claim("worker-that-died")
+    DBTaskResult.objects.filter(id=job.id).update(started_at=timezone.now() - timedelta(hours=1))
+
+    assert recover_abandoned_jobs(running_longer_than=timedelta(minutes=15)) == 1
+    job.refresh_from_db()
+    assert job.status == "FAILED"
+    assert job.exception_class_path.endswith("WorkerVanished")
+    retry = JobRetry.objects.get(previous_result_id=str(job.id))
+    assert DBTaskResult.objects.get(id=retry.result_id).status == "READY"
+    assert recover_abandoned_jobs(running_longer_than=timedelta(minutes=15)) == 0
+
+
+def test_a_job_running_for_less_than_the_limit_is_left_alone(
+    transactional_db: None, quick_retries: Any
+) -> None:
+    from datetime import timedelta
+
+    from yakuba.core.jobs import recover_abandoned_jobs
+
+    result = send_once_the_server_is_back.enqueue("still-running")
+    DBTaskResult.objects.get(id=result.id).claim("busy-worker")
+    assert recover_abandoned_jobs(running_longer_than=timedelta(minutes=15)) == 0
+    assert DBTaskResult.objects.get(id=result.id).status == "RUNNING"

@@ -58,6 +58,8 @@ class Command(BaseCommand):
         mailbox.start()
         address = f"{options['host']}:{options['port']}"
         manage = [sys.executable, os.path.join(settings.BASE_DIR, "manage.py")]
+        # A worker stopped hard last time may have left jobs running; they are retried now.
+        subprocess.run([*manage, "recover_jobs", "--older-than", "0", "-v", "0"], check=True)  # noqa: S603
         processes = [
             subprocess.Popen([*manage, "runserver", "--noreload", address]),  # noqa: S603
             subprocess.Popen([*manage, "db_worker", "--interval", "1"]),  # noqa: S603
