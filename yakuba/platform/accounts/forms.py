@@ -16,6 +16,7 @@ from yakuba.platform.accounts.models import (
     Topic,
     User,
 )
+from yakuba.platform.accounts.services import PROFILE_FIELDS
 from yakuba.platform.places.models import District
 
 phone_validator = RegexValidator(
@@ -63,23 +64,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = ResidentProfile
-        fields = [
-            "family_name",
-            "given_name",
-            "family_name_kana",
-            "given_name_kana",
-            "birth_date",
-            "phone",
-            "postal_code",
-            "address",
-            "district",
-            "preferred_language",
-            "text_size",
-            "furigana",
-            "simple_japanese",
-            "notification_channels",
-            "topics",
-        ]
+        fields = list(PROFILE_FIELDS)
         widgets = {
             "birth_date": DateInput(),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),

@@ -235,15 +235,12 @@ def staff_resident_search(request: HttpRequest) -> HttpResponse:
             text=form.cleaned_data["q"], district=form.cleaned_data["district"]
         )
         page = Paginator(residents, RESIDENTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "accounts/staff/resident_search.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
             "breadcrumbs": [
                 (_("職員メニュー"), reverse("core:staff_home")),
                 (_("町民情報の照会"), None),

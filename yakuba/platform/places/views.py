@@ -23,12 +23,9 @@ from yakuba.platform.places.models import Place
 GEOJSON = "application/geo+json"
 
 
-def _page(request: HttpRequest, items: QuerySet[Any]) -> tuple[Page[Any], str]:
-    """The requested page and the query string to keep the filters on the other pages' links."""
-    page = Paginator(items, queries.PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+def _page(request: HttpRequest, items: QuerySet[Any]) -> Page[Any]:
+    """The requested page (components/pagination.html keeps the filters in its links)."""
+    return Paginator(items, queries.PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 # --- Residents -----------------------------------------------------------------------------------
@@ -39,14 +36,13 @@ def place_list(request: HttpRequest) -> HttpResponse:
     """Find a facility, shelter, AED… by kind, district or name (施設・避難所を探す)."""
     form = PlaceSearchForm(request.GET or None)
     places = queries.filter_places(queries.public_places(), **form.filters())
-    page, query = _page(request, places)
+    page = _page(request, places)
     return render(
         request,
         "places/place_list.html",
         {
             "form": form,
             "page": page,
-            "query": query,
             "breadcrumbs": [(_("施設・避難所を探す"), None)],
         },
     )
@@ -108,14 +104,13 @@ def staff_place_list(request: HttpRequest) -> HttpResponse:
     """Every place, public or not, with the same filters residents have."""
     form = PlaceSearchForm(request.GET or None)
     places = queries.filter_places(queries.all_places(), **form.filters())
-    page, query = _page(request, places)
+    page = _page(request, places)
     return render(
         request,
         "places/staff/place_list.html",
         {
             "form": form,
             "page": page,
-            "query": query,
             "breadcrumbs": [
                 (_("職員メニュー"), reverse("core:staff_home")),
                 (_("場所の管理"), None),
@@ -258,13 +253,12 @@ def staff_district_list(request: HttpRequest) -> HttpResponse:
                     request, _("%(count)d件を取り込みました。") % {"count": result.imported}
                 )
                 return redirect("places:staff_districts")
-    page, query = _page(request, queries.district_names())
+    page = _page(request, queries.district_names())
     return render(
         request,
         "places/staff/district_list.html",
         {
             "page": page,
-            "query": query,
             "form": form if can_import else None,
             "result": result,
             "breadcrumbs": _staff_crumbs((_("行政区"), None)),
