@@ -38,7 +38,7 @@ test: install browser-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy yakuba tests
+	$(BIN)/mypy yakuba tests bench conftest.py
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en --ignore '.venv' --ignore 'node_modules' --no-obsolete
