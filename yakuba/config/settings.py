@@ -5,7 +5,9 @@
 """
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -147,24 +149,57 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Yakuba")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# allauth's passkey forms leave the name field unlabelled (Django would show "Name" in English).
+MFA_FORMS = {
+    "add_webauthn": "yakuba.platform.accounts.forms.AddPasskeyForm",
+    "edit_webauthn": "yakuba.platform.accounts.forms.EditPasskeyForm",
+}
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 
+
+def openid_connect_providers(environ: Mapping[str, str]) -> dict[str, Any]:
+    """allauth's `openid_connect` provider from the OIDC_* variables; empty (off) without an id.
+
+    A function so that the sign-in tests configure a stand-in provider exactly as the site does.
+    PKCE (RFC 7636) is on: allauth's OpenID Connect client sends no `nonce`, so without PKCE
+    nothing would bind an authorization code to the browser that started the sign-in (RFC 9700
+    §2.1.1). Providers that do not know PKCE ignore the extra parameters; OIDC_PKCE=off if one
+    rejects them.
+    """
+    provider_id = environ.get("OIDC_PROVIDER_ID", "")
+    if not provider_id:
+        return {}
+    return {
+        "openid_connect": {
+            "OAUTH_PKCE_ENABLED": environ.get("OIDC_PKCE", "on").strip().lower()
+            in {"1", "true", "yes", "on"},
+            "APPS": [
+                {
+                    "provider_id": provider_id,
+                    "name": environ.get("OIDC_PROVIDER_NAME", provider_id),
+                    "client_id": environ.get("OIDC_CLIENT_ID", ""),
+                    "secret": environ.get("OIDC_CLIENT_SECRET", ""),
+                    "settings": {"server_url": environ.get("OIDC_SERVER_URL", "")},
+                }
+            ],
+        }
+    }
+
+
 # External identity (e.g. the town's IdP, LINE Login) through OpenID Connect, only when configured.
 OIDC_PROVIDER_ID = os.environ.get("OIDC_PROVIDER_ID", "")
-SOCIALACCOUNT_PROVIDERS: dict = {}
-if OIDC_PROVIDER_ID:
-    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
-        "APPS": [
-            {
-                "provider_id": OIDC_PROVIDER_ID,
-                "name": os.environ.get("OIDC_PROVIDER_NAME", OIDC_PROVIDER_ID),
-                "client_id": os.environ.get("OIDC_CLIENT_ID", ""),
-                "secret": os.environ.get("OIDC_CLIENT_SECRET", ""),
-                "settings": {"server_url": os.environ.get("OIDC_SERVER_URL", "")},
-            }
-        ]
-    }
+SOCIALACCOUNT_PROVIDERS = openid_connect_providers(os.environ)
+# allauth trusts an ID token fetched straight from the token endpoint without checking its signature
+# (OpenID Connect Core 1.0 §3.1.3.7 allows it over TLS), so the provider must be reached over https.
+if (
+    PRODUCTION
+    and OIDC_PROVIDER_ID
+    and not os.environ.get("OIDC_SERVER_URL", "").startswith("https://")
+):
+    raise ImproperlyConfigured(
+        "OIDC_SERVER_URL must be an https:// URL when YAKUBA_PROFILE=production."
+    )
 
 # Staff must pass a second factor before the staff console opens; the demo can switch it off.
 STAFF_REQUIRE_MFA = env_bool("STAFF_REQUIRE_MFA", PRODUCTION)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.mfa.webauthn.forms import AddWebAuthnForm, EditWebAuthnForm
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
@@ -165,3 +166,22 @@ class ResidentSearchForm(forms.Form):
         required=False,
         empty_label=_("すべて"),
     )
+
+
+class AddPasskeyForm(AddWebAuthnForm):
+    """allauth's form for adding a passkey / security key (パスキー), with a label in our language.
+
+    allauth leaves the name field without a label, so Django would show the English "Name".
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("キーの名前")
+
+
+class EditPasskeyForm(EditWebAuthnForm):
+    """allauth's form for renaming a passkey (パスキー), with the same label as when adding it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("キーの名前")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from allauth.socialaccount.models import SocialAccount
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -155,13 +156,27 @@ def _member_as_dict(member: HouseholdMember) -> dict[str, Any]:
 
 
 def export_own_data(user: User) -> dict[str, Any]:
-    """The accounts app's share of a resident's data: the account, profile and household."""
+    """The accounts app's share of a resident's data: the account, profile and household.
+
+    Connected sign-in providers (OpenID Connect) are part of the account: what the provider told us
+    about the resident (`extra_data`: its claims, e.g. name and email) is data the town holds too.
+    """
     profile = ResidentProfile.objects.select_related("district").filter(user=user).first()
     return {
         "user": {
             "email": user.email,
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
+            "connected_accounts": [
+                {
+                    "provider": account.provider,
+                    "uid": account.uid,
+                    "date_joined": account.date_joined.isoformat(),
+                    "last_login": account.last_login.isoformat(),
+                    "extra_data": account.extra_data,
+                }
+                for account in SocialAccount.objects.filter(user=user).order_by("pk")
+            ],
         },
         "profile": _profile_as_dict(profile) if profile else None,
         "household": [_member_as_dict(m) for m in household_of(profile)] if profile else [],
