@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -179,7 +180,11 @@ def security(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/security.html",
-        {"breadcrumbs": [_my_page_crumb(), (_("ログインとセキュリティ"), None)]},
+        {
+            "breadcrumbs": [_my_page_crumb(), (_("ログインとセキュリティ"), None)],
+            # Connecting outside accounts only makes sense when the town configured a provider.
+            "has_identity_providers": bool(settings.SOCIALACCOUNT_PROVIDERS),
+        },
     )
 
 

@@ -404,3 +404,15 @@ def test_admin_lists_staff_accounts_for_a_superuser(client: Client) -> None:
     assert response.status_code == 200
     assert "clerk@example.jp" in response.content.decode()
     assert client.get("/admin/accounts/user/add/").status_code == 200
+
+
+def test_security_page_offers_outside_accounts_only_when_a_provider_is_configured(
+    client, settings
+) -> None:
+    from yakuba.platform.accounts.models import User
+
+    client.force_login(User.objects.create_user(email="sec@example.jp", password="x-Pass-1234"))
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    assert "外部サービスとの連携" not in client.get("/my/security/").content.decode()
+    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": [{"provider_id": "town-idp"}]}}
+    assert "外部サービスとの連携" in client.get("/my/security/").content.decode()
