@@ -407,10 +407,8 @@ def test_admin_lists_staff_accounts_for_a_superuser(client: Client) -> None:
 
 
 def test_security_page_offers_outside_accounts_only_when_a_provider_is_configured(
-    client, settings
+    client: Client, settings: Any
 ) -> None:
-    from yakuba.platform.accounts.models import User
-
     client.force_login(User.objects.create_user(email="sec@example.jp", password="x-Pass-1234"))
     settings.SOCIALACCOUNT_PROVIDERS = {}
     assert "外部サービスとの連携" not in client.get("/my/security/").content.decode()
