@@ -47,7 +47,8 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, live_server: Any) -> Iterator[Any]:
     context = browser.new_context(locale="ja-JP", base_url=live_server.url)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Generous: CI shares two cores between the live server, Chromium and the test.
+    page.set_default_timeout(20_000)
     yield page
     context.close()
 
