@@ -141,7 +141,7 @@ class DemoSite:
             ]
         )
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(20_000)
         page.set_viewport_size(viewport)
         response = page.goto(visit.url())
         assert response is not None and response.status == 200, f"{name}: {response}"
