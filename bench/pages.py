@@ -32,6 +32,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from yakuba.core.reader import FURIGANA_COOKIE  # noqa: E402
 from yakuba.platform.accounts.models import ResidentProfile, User  # noqa: E402
+from yakuba.platform.audit.models import AuditEntry  # noqa: E402
 
 PAGES = [
     ("resident", "/"),
@@ -46,6 +47,7 @@ PAGES = [
     ("staff", "/staff/residents/1/"),
     ("admin", "/staff/jobs/"),
     ("auditor", "/staff/audit/"),
+    ("auditor", "/staff/audit/?subject=2"),
 ]
 
 
@@ -64,9 +66,36 @@ def measure(client: Client, url: str, rounds: int) -> tuple[float, float, int, i
     return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], len(queries), status
 
 
+def fill_audit_log(count: int) -> None:
+    """Staff reads of residents' records, as a year of counter work would leave them."""
+    staff = User.objects.get(email="staff@example.jp")
+    profiles = list(ResidentProfile.objects.values_list("pk", "user_id"))
+    batch = []
+    for number in range(count):
+        profile_id, user_id = profiles[number % len(profiles)]
+        batch.append(
+            AuditEntry(
+                actor_id=staff.pk,
+                actor_label=str(staff),
+                action="read",
+                object_type="accounts.residentprofile",
+                object_id=str(profile_id),
+                subject_user_id=user_id,
+                screen="accounts:staff_resident_detail",
+            )
+        )
+        if len(batch) == 5000:
+            AuditEntry.objects.bulk_create(batch)
+            batch = []
+    AuditEntry.objects.bulk_create(batch)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument(
+        "--audit-entries", type=int, default=0, help="first fill the audit log with this many reads"
+    )
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", verbosity=0, interactive=False)
@@ -77,6 +106,9 @@ def main() -> None:
     call_command("load_demo_town", verbosity=0)
     print(f"load_demo_town: {time.perf_counter() - start:.2f} s (second run, nothing changes)")
     print(f"residents: {ResidentProfile.objects.count()}")
+    if args.audit_entries:
+        fill_audit_log(args.audit_entries)
+        print(f"audit entries: {AuditEntry.objects.count()}")
     clients = {
         "resident": User.objects.get(email="resident@example.jp"),
         "staff": User.objects.get(email="staff@example.jp"),
