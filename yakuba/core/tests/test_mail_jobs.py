@@ -78,3 +78,20 @@ def test_verification_mail_is_delivered_after_the_mail_server_comes_back(
     message = mailbox.wait_for(to=EMAIL)
     assert any("/accounts/confirm-email/" in link for link in mailbox.links(message))
     assert DBTaskResult.objects.get(id=waiting.id).status == "SUCCESSFUL"
+
+
+def test_the_mail_speaks_in_the_towns_name(db: None, client: Client, mailbox: Any) -> None:
+    from yakuba.core.models import Municipality
+
+    Municipality.objects.create(
+        name="亘理町",
+        code="043231",
+        prefecture="宮城県",
+        map_center_latitude=38.037,
+        map_center_longitude=140.853,
+    )
+    sign_up(client)
+    job = DBTaskResult.objects.get()
+    message = message_from_json(job.args_kwargs["args"][0])
+    assert message.subject.startswith("[亘理町] ")
+    assert "亘理町" in message.body

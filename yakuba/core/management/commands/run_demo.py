@@ -1,12 +1,11 @@
 """Run the demo: web server, background worker and a local mail catcher, stopped together by Ctrl-C."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
 from typing import Any
 
 from django.conf import settings
@@ -22,18 +21,15 @@ DEMO_LOGINS = [
 
 def message_text(message: Message) -> str:
     """The plain-text body of a mail (the part with the verification link)."""
-    for part in message.walk():
-        payload = part.get_payload(decode=True)
-        if part.get_content_type() == "text/plain" and isinstance(payload, bytes):
-            return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
-    return ""
+    body = message.get_body(("plain",)) if isinstance(message, EmailMessage) else None
+    return str(body.get_content()) if body is not None else ""
 
 
 class PrintingMailbox:
     """An SMTP handler that prints each mail, so demo sign-ups can follow their verification link."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content)
+        message = message_from_bytes(envelope.content, policy=policy.default)
         print(
             f"\n--- mail to {', '.join(envelope.rcpt_tos)}: {message.get('Subject', '')}\n"
             f"{message_text(message)}\n--- end of mail\n",
@@ -78,9 +74,11 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            # SIGTERM, not SIGINT: a shell that starts the demo in the background makes its
+            # children ignore SIGINT, and both the server and the worker stop cleanly on SIGTERM.
             for process in processes:
                 if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
+                    process.terminate()
             for process in processes:
                 try:
                     process.wait(timeout=10)
