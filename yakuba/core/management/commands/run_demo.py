@@ -31,7 +31,7 @@ class PrintingMailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         print(
-            f"\n--- mail to {', '.join(envelope.rcpt_tos)}: {message.get('Subject', '')}\n"
+            f"\n--- mail to {', '.join(envelope.rcpt_tos)}: {str(message.get('Subject', '')).strip()}\n"
             f"{message_text(message)}\n--- end of mail\n",
             flush=True,
         )
