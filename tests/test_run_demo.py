@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,8 +71,6 @@ def wait_for_line(stream: list[str], pattern: str, process: subprocess.Popen[str
 def test_demo_serves_pages_sends_mail_through_the_worker_and_stops_on_ctrl_c(
     demo_environment: dict[str, str],
 ) -> None:
-    import threading
-
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "manage.py", "run_demo", "--port", str(port)],
@@ -83,8 +82,9 @@ def test_demo_serves_pages_sends_mail_through_the_worker_and_stops_on_ctrl_c(
         start_new_session=True,
     )
     output: list[str] = []
-    assert process.stdout is not None
-    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")))
+    stdout = process.stdout
+    assert stdout is not None
+    reader = threading.Thread(target=lambda: output.extend(iter(stdout.readline, "")))
     reader.start()
     try:
         wait_for_line(output, rf"running at http://127\.0\.0\.1:{port}/", process)
