@@ -1,5 +1,6 @@
 """Places: one registry of the town's places (facilities, shelters, AEDs…) and its districts."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import translation
@@ -46,6 +47,16 @@ place_code_validator = RegexValidator(
     r"^[0-9A-Za-z][0-9A-Za-z_.\-]*$", _("IDは半角英数字と「-」「_」「.」で入力してください。")
 )
 
+# The place pages live at /places/<ID>/, beside these fixed addresses.
+RESERVED_PLACE_CODES = frozenset({"staff", "geojson", "districts.geojson"})
+
+
+def validate_place_code_is_free(value: str) -> None:
+    if value.lower() in RESERVED_PLACE_CODES:
+        raise ValidationError(
+            _("「%(code)s」はIDに使えません。別のIDにしてください。"), params={"code": value}
+        )
+
 
 class PlaceKind(models.TextChoices):
     """What a place is (種別); each kind is one layer on the map."""
@@ -70,7 +81,7 @@ class Place(models.Model):
         _("ID"),
         max_length=40,
         unique=True,
-        validators=[place_code_validator],
+        validators=[place_code_validator, validate_place_code_is_free],
         help_text=_("オープンデータで使う、場所ごとの識別子（半角英数字）"),
     )
     name = models.CharField(_("名称"), max_length=100)
