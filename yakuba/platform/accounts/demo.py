@@ -262,14 +262,18 @@ def _load_model_resident(password_hash: str, districts: list[District], today: d
 
 
 def _household(
-    rng: random.Random, family: tuple[str, str], age: int, today: date
+    rng: random.Random, family: tuple[str, str], given: str, age: int, today: date
 ) -> list[tuple[str, str, str, date]]:
     """Up to five other members (household of 1-6), shaped by the resident's age."""
     size = rng.choices([1, 2, 3, 4, 5, 6], weights=[30, 30, 17, 13, 7, 3])[0]
     members: list[tuple[str, str, str, date]] = []
+    names_taken = {given}
 
     def person(relationship: str, member_age: int) -> None:
-        given, given_kana = rng.choice(GIVEN_NAMES_F + GIVEN_NAMES_M)
+        # Nobody in one household shares a given name.
+        free = [n for n in GIVEN_NAMES_F + GIVEN_NAMES_M if n[0] not in names_taken]
+        given, given_kana = rng.choice(free)
+        names_taken.add(given)
         members.append(
             (
                 f"{family[0]} {given}",
@@ -279,16 +283,6 @@ def _household(
             )
         )
 
-    if age < 18:
-        # A child's record: the household is parents and brothers and sisters.
-        size = max(size, 2)
-        person(Relationship.PARENT, age + rng.randint(22, 40))
-        for _ in range(size - 2):
-            if rng.random() < 0.4:
-                person(Relationship.PARENT, age + rng.randint(22, 40))
-            else:
-                person(Relationship.SIBLING, max(0, age + rng.randint(-6, 6)))
-        return members
     if size >= 2:
         person(Relationship.SPOUSE, max(18, age + rng.randint(-5, 5)))
     for _ in range(size - 2):
@@ -309,9 +303,10 @@ def _load_residents(password_hash: str, districts: list[District], today: date) 
     for index, email in enumerate(emails):
         family = rng.choice(FAMILY_NAMES)
         given = rng.choice(GIVEN_NAMES_F if index % 2 else GIVEN_NAMES_M)
-        # Ages 0 to 95, evenly spread (7919 is prime, so the steps visit every age).
-        age = (index * 7919) % 96
-        household = _household(rng, family, age, today)
+        # Account holders are adults, 18 to 95, evenly spread (7919 is prime, so the steps visit
+        # every age); children are in their households.
+        age = 18 + (index * 7919) % 78
+        household = _household(rng, family, given[0], age, today)
         plans.append((email, family, given, age, household, rng.randint(1, 40)))
     new = [p for p in plans if p[0] not in existing]
     if not new:
@@ -333,6 +328,7 @@ def _load_residents(password_hash: str, districts: list[District], today: date) 
     ):
         district = districts[number % len(districts)] if districts else None
         place = district.name if district else "悠里"
+        language = languages[number % len(languages)]
         profiles.append(
             ResidentProfile(
                 user=user,
@@ -345,9 +341,10 @@ def _load_residents(password_hash: str, districts: list[District], today: date) 
                 postal_code=f"989-23{rng.randint(10, 99)}",
                 address=f"宮城県亘理郡亘理町字{place}{block}-{rng.randint(1, 30)}",
                 district=district,
-                preferred_language=languages[number % len(languages)],
+                preferred_language=language,
                 text_size=TextSize.LARGE if age >= 75 else TextSize.STANDARD,
-                furigana=age < 12,
+                # Residents who asked for やさしい日本語 also read kanji with furigana.
+                furigana=language == Language.SIMPLE_JAPANESE,
                 notification_channels=[NotificationChannel.IN_APP, NotificationChannel.EMAIL],
                 topics=rng.sample(topics, k=rng.randint(0, 4)),
             )

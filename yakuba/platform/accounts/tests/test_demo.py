@@ -67,7 +67,7 @@ def test_demo_has_departments_roles_staff_and_200_residents_with_households() ->
     assert not User.objects.filter(is_demo=False).exists()
 
 
-def test_demo_households_have_one_to_six_members_and_ages_spread_from_0_to_95() -> None:
+def test_demo_households_have_one_to_six_members_and_every_age_from_0_to_95() -> None:
     load_demo()
 
     sizes = [
@@ -79,10 +79,21 @@ def test_demo_households_have_one_to_six_members_and_ages_spread_from_0_to_95() 
     from django.utils import timezone
 
     today = timezone.localdate()
-    ages = [p.age_on(today) or 0 for p in ResidentProfile.objects.all()]
+    holders = [p.age_on(today) or 0 for p in ResidentProfile.objects.all()]
+    assert min(holders) >= 18  # account holders are adults; children are household members
+    assert max(holders) == 95
+    members = [
+        today.year
+        - m.birth_date.year
+        - ((today.month, today.day) < (m.birth_date.month, m.birth_date.day))
+        for m in HouseholdMember.objects.all()
+    ]
+    ages = holders + members
     assert min(ages) == 0
-    assert max(ages) == 95
-    assert len({age // 10 for age in ages}) == 10  # every decade is there
+    assert len({age // 10 for age in ages if age < 100}) == 10  # every decade is there
+    for profile in ResidentProfile.objects.prefetch_related("household_members"):
+        names = [profile.given_name] + [m.name.split()[-1] for m in profile.household_members.all()]
+        assert len(names) == len(set(names)), names
     assert ResidentProfile.objects.filter(district__isnull=True).count() == 201  # no districts
 
 
