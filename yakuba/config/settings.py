@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "yakuba.platform.audit",
     "yakuba.platform.places",
     "yakuba.platform.accounts",
+    "yakuba.platform.notify",
 ]
 
 MIDDLEWARE = [

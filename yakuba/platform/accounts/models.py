@@ -153,6 +153,12 @@ class ResidentProfile(models.Model):
     simple_japanese = models.BooleanField(_("やさしい日本語で受け取る"), default=False)
     notification_channels = models.JSONField(_("通知の受け取り方法"), default=list, blank=True)
     topics = models.JSONField(_("関心のある分野"), default=list, blank=True)
+    # 避難行動要支援者 (災害対策基本法 49条の10): decided by the town, never by the resident.
+    needs_evacuation_assistance = models.BooleanField(
+        _("避難行動要支援者"),
+        default=False,
+        help_text=_("職員が設定します。"),
+    )
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 

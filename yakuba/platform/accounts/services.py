@@ -139,6 +139,7 @@ def _profile_as_dict(profile: ResidentProfile) -> dict[str, Any]:
         "text_size": profile.text_size,
         "furigana": profile.furigana,
         "simple_japanese": profile.simple_japanese,
+        "needs_evacuation_assistance": profile.needs_evacuation_assistance,
         "notification_channels": list(profile.notification_channels),
         "topics": list(profile.topics),
         "created_at": profile.created_at.isoformat(),
