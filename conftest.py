@@ -189,3 +189,17 @@ def run_worker() -> Iterator[Callable[[], None]]:
     # The worker installs its own shutdown handlers; give the test runner its own back.
     for sig, handler in saved.items():
         signal.signal(sig, handler)
+
+
+@pytest.fixture(autouse=True)
+def _japanese_by_default() -> Iterator[None]:
+    """Every test starts in Japanese, the default language.
+
+    A request served in English leaves English active in the thread that served it (LocaleMiddleware
+    does not switch back), which would otherwise leak into the next test's messages.
+    """
+    from django.utils import translation
+
+    translation.activate("ja")
+    yield
+    translation.deactivate()
