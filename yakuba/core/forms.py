@@ -43,23 +43,11 @@ class MunicipalityForm(forms.ModelForm[Municipality]):
     class Meta:
         model = Municipality
         formfield_callback = municipality_formfield
+        # The service's fields, with the logo after the website as on the town's letterhead.
         fields = [
-            "name",
-            "name_kana",
-            "name_en",
-            "code",
-            "prefecture",
-            "prefecture_en",
-            "postal_code",
-            "address",
-            "phone",
-            "email",
-            "opening_hours",
-            "website",
+            *MUNICIPALITY_FIELDS[: MUNICIPALITY_FIELDS.index("website") + 1],
             "logo",
-            "map_center_latitude",
-            "map_center_longitude",
-            "map_zoom",
+            *MUNICIPALITY_FIELDS[MUNICIPALITY_FIELDS.index("website") + 1 :],
         ]
         widgets = {
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),

@@ -69,43 +69,21 @@ class PlacesConfig(AppConfig):
                     )
                     for kind in PlaceKind
                 ),
-                open_datasets=(
+                open_datasets=tuple(
                     OpenDataset(
-                        code="places.public_facilities",
-                        title=_("公共施設一覧"),
-                        build_rows=opendata.builder("public_facilities"),
-                        standard=f"{standard} 公共施設一覧",
-                    ),
-                    OpenDataset(
-                        code="places.aed_locations",
-                        title=_("AED設置箇所一覧"),
-                        build_rows=opendata.builder("aed_locations"),
-                        standard=f"{standard} AED設置箇所一覧",
-                    ),
-                    OpenDataset(
-                        code="places.evacuation_sites",
-                        title=_("指定緊急避難場所一覧"),
-                        build_rows=opendata.builder("evacuation_sites"),
-                        standard=f"{standard} 指定緊急避難場所一覧",
-                    ),
-                    OpenDataset(
-                        code="places.shelters",
-                        title=_("指定避難所一覧"),
-                        build_rows=opendata.builder("shelters"),
-                        standard=f"{standard} 指定避難所一覧",
-                    ),
-                    OpenDataset(
-                        code="places.childcare_facilities",
-                        title=_("子育て施設一覧"),
-                        build_rows=opendata.builder("childcare_facilities"),
-                        standard=f"{standard} 子育て施設一覧",
-                    ),
-                    OpenDataset(
-                        code="places.medical_institutions",
-                        title=_("医療機関一覧"),
-                        build_rows=opendata.builder("medical_institutions"),
-                        standard=f"{standard} 医療機関一覧",
-                    ),
+                        code=f"places.{dataset}",
+                        title=title,
+                        build_rows=opendata.builder(dataset),
+                        standard=f"{standard} {title_ja}",
+                    )
+                    for dataset, title, title_ja in (
+                        ("public_facilities", _("公共施設一覧"), "公共施設一覧"),
+                        ("aed_locations", _("AED設置箇所一覧"), "AED設置箇所一覧"),
+                        ("evacuation_sites", _("指定緊急避難場所一覧"), "指定緊急避難場所一覧"),
+                        ("shelters", _("指定避難所一覧"), "指定避難所一覧"),
+                        ("childcare_facilities", _("子育て施設一覧"), "子育て施設一覧"),
+                        ("medical_institutions", _("医療機関一覧"), "医療機関一覧"),
+                    )
                 ),
                 urls="yakuba.platform.places.urls",
                 url_prefix="places/",
