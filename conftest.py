@@ -171,7 +171,10 @@ def _jobs_run_at_once(request: pytest.FixtureRequest, settings: Any) -> None:
     """
     if request.node.get_closest_marker("job_queue") is None:
         settings.TASKS = {
-            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+            "default": {
+                "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                "QUEUES": ["default", "notify-priority", "notify-bulk"],
+            }
         }
 
 
@@ -182,7 +185,7 @@ def run_worker() -> Iterator[Callable[[], None]]:
 
     def run() -> None:
         call_command(
-            "db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0
+            "db_worker", queue_name="*", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0
         )
 
     yield run

@@ -240,7 +240,12 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Yakuba <noreply@yakuba.invalid>")
 
 # Background jobs: django-tasks on the database queue (django-tasks-db).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "notify-priority", "notify-bulk"],
+    }
+}
 JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))
 JOB_RETRY_BASE_SECONDS = int(os.environ.get("JOB_RETRY_BASE_SECONDS", "30"))
 # A job still RUNNING after this long is taken as abandoned by a dead worker (manage.py recover_jobs).
@@ -282,3 +287,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")}},
 }
+
+# --- Notify (町からの通知): channels and delivery. See docs/modules/notify.md. ---
+# The address links in mails, LINE and push messages point to (the site as residents reach it).
+NOTIFY_PUBLIC_BASE_URL = os.environ.get("NOTIFY_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Envelope sender of notices; bounces come back to bounces+<delivery id>@… (VERP).
+NOTIFY_BOUNCE_ADDRESS = os.environ.get("NOTIFY_BOUNCE_ADDRESS", "bounces@yakuba.invalid")
+# Attempts per delivery before a temporary failure is given up (then the next channel is tried).
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
+# How long a job holds a delivery it is sending; a dead worker's deliveries are taken over after it.
+NOTIFY_SENDING_LEASE_SECONDS = int(os.environ.get("NOTIFY_SENDING_LEASE_SECONDS", "300"))
+# Sends per second per worker process on each channel (0: no limit).
+NOTIFY_RATE_LIMITS = {
+    "email": int(os.environ.get("NOTIFY_RATE_EMAIL", "0")),
+    "web_push": int(os.environ.get("NOTIFY_RATE_WEB_PUSH", "0")),
+    "line": int(os.environ.get("NOTIFY_RATE_LINE", "1000")),
+    "sms": int(os.environ.get("NOTIFY_RATE_SMS", "10")),
+}
+# LINE Messaging API (the town's official account): see docs/modules/notify.md.
+NOTIFY_LINE_CHANNEL_ACCESS_TOKEN = os.environ.get("NOTIFY_LINE_CHANNEL_ACCESS_TOKEN", "")
+NOTIFY_LINE_CHANNEL_SECRET = os.environ.get("NOTIFY_LINE_CHANNEL_SECRET", "")
+NOTIFY_LINE_API_BASE = os.environ.get("NOTIFY_LINE_API_BASE", "https://api.line.me")
+# SMS: the dotted path of a gateway class implementing channels.sms.SmsGateway (empty: SMS off).
+NOTIFY_SMS_GATEWAY = os.environ.get("NOTIFY_SMS_GATEWAY", "")

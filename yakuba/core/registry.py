@@ -50,6 +50,14 @@ class NotificationKind:
     description: Label = ""
     # Emergency kinds ignore quiet hours and topic opt-outs.
     is_emergency: bool = False
+    # The message text, with ((placeholders)) filled from the sender's context; translated through
+    # the catalogues, and optionally in やさしい日本語 (easy_subject / easy_body).
+    subject: Label = ""
+    body: Label = ""
+    easy_subject: Label = ""
+    easy_body: Label = ""
+    # An accounts.Topic code: residents who chose other topics skip ordinary messages of this kind.
+    topic: str = ""
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,20 @@ class HouseholdMemberFactory(factory.django.DjangoModelFactory[HouseholdMember])
     name = "亘理 太郎"
     relationship = Relationship.CHILD
     birth_date = date(2022, 5, 5)
+
+
+def verified_email(user: User) -> User:
+    """Give the user a verified address, as after allauth's confirmation mail."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def resident_on(channels: list[str], **kwargs: object) -> ResidentProfile:
+    """A resident who wants notices on these outside channels, in this order, and a verified mail."""
+    profile = ResidentFactory(notification_channels=["in_app", *channels], **kwargs)
+    verified_email(profile.user)
+    return profile

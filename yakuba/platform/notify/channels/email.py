@@ -1,0 +1,214 @@
+"""Email (メール) over SMTP, with the point of no return just before the end of DATA.
+
+One SMTP connection serves a whole slice of deliveries. The engine's "sent" commit happens after the
+message content is transmitted and before the final "." that makes the server accept it: if the
+worker dies before the ".", the server discards the half-received message (RFC 5321 §4.1.1.4) and
+the delivery, still `sending`, is sent again; if it dies after, the delivery is already recorded. A
+crash in the microseconds between the commit and the "." loses that one mail instead of duplicating
+it. Answers map to GOV.UK Notify's states: 2xx delivered, 4xx temporary failure, 5xx permanent
+failure (a refused address is also put on the suppression list so it is not tried again).
+
+Bounces that arrive later (RFC 3464 reports to bounces+<delivery id>@…) and complaints (RFC 5965
+feedback reports) are recorded by `notify.bounces`.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from yakuba.core.models import Municipality
+from yakuba.platform.notify import replies
+from yakuba.platform.notify.channels import Outgoing, Result
+from yakuba.platform.notify.models import Channel, DeliveryStatus, EmailSuppression
+
+LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def sender_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+def message_id_for(delivery_id: int) -> str:
+    """Deterministic, so the delivery's Message-ID is known without storing it."""
+    return f"<notify-{delivery_id}@{sender_domain()}>"
+
+
+def bounce_address(delivery_id: int) -> str:
+    """VERP envelope sender: a bounce names the delivery it is about."""
+    local, _at, domain = parseaddr(settings.NOTIFY_BOUNCE_ADDRESS)[1].partition("@")
+    return f"{local}+{delivery_id}@{domain}"
+
+
+def town_name(language: str) -> str:
+    town = Municipality.current()
+    return town.localized_name(language) if town else "Yakuba"
+
+
+def build_email(outgoing: Outgoing) -> EmailMultiAlternatives:
+    """The mail a resident receives: the text, links to answer, and a link to their settings."""
+    name = town_name(outgoing.language)
+    answer_links = []
+    if outgoing.choices:
+        from yakuba.platform.notify.models import Question, Recipient
+
+        recipient = Recipient(pk=outgoing.recipient_id)
+        question = Question.objects.filter(message__recipients=outgoing.recipient_id).order_by("order").first()
+        if question is not None:
+            answer_links = [
+                (
+                    choice.label,
+                    _absolute(reverse("notify:answer", args=[replies.answer_token(recipient, question, choice.code)])),
+                )
+                for choice in outgoing.choices
+            ]
+    settings_url = _absolute(reverse("notify:settings"))
+    context = {
+        "outgoing": outgoing,
+        "town_name": name,
+        "answer_links": answer_links,
+        "settings_url": settings_url,
+    }
+    body = render_to_string("notify/email/message.txt", context)
+    mail = EmailMultiAlternatives(
+        subject=f"[{name}] {outgoing.subject}",
+        body=body,
+        from_email=formataddr((name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
+        to=[outgoing.user.email],
+        headers={
+            "Message-ID": message_id_for(outgoing.delivery_id),
+            "List-Unsubscribe": f"<{settings_url}>",
+            "Auto-Submitted": "auto-generated",
+            **({"Importance": "high", "X-Priority": "1"} if outgoing.is_emergency else {}),
+        },
+    )
+    return mail
+
+
+def _absolute(path: str) -> str:
+    return settings.NOTIFY_PUBLIC_BASE_URL.rstrip("/") + path
+
+
+class SmtpSender:
+    """Sends mails one by one on one connection, reconnecting after a dropped connection."""
+
+    def __init__(self) -> None:
+        self.connection: smtplib.SMTP | None = None
+
+    def connect(self) -> smtplib.SMTP:
+        if self.connection is None:
+            if getattr(settings, "EMAIL_USE_SSL", False):
+                connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                    settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=settings.EMAIL_TIMEOUT,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                connection = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=settings.EMAIL_TIMEOUT)
+                if settings.EMAIL_USE_TLS:
+                    connection.starttls(context=ssl.create_default_context())
+            if settings.EMAIL_HOST_USER:
+                connection.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
+            self.connection = connection
+        return self.connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.connection = None
+
+    def send(self, outgoing: Outgoing) -> Result:
+        # Suppressed and unverified addresses were left out when the channels were planned.
+        address = outgoing.user.email
+        content = build_email(outgoing).message().as_bytes(linesep="\r\n")
+        try:
+            return self.transmit(outgoing, bounce_address(outgoing.delivery_id), address, content)
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self.connection = None
+            return Result(DeliveryStatus.TEMPORARY_FAILURE, error=repr(error))
+
+    def transmit(self, outgoing: Outgoing, envelope_from: str, to: str, content: bytes) -> Result:
+        smtp = self.connect()
+        smtp.ehlo_or_helo_if_needed()
+        code, reply = smtp.mail(envelope_from)
+        if code != 250:
+            smtp.rset()
+            return self.refused(code, reply, to=None)
+        code, reply = smtp.rcpt(to)
+        if code not in (250, 251):
+            smtp.rset()
+            return self.refused(code, reply, to=to)
+        code, reply = smtp.docmd("DATA")
+        if code != 354:
+            smtp.rset()
+            return self.refused(code, reply, to=None)
+        if not content.endswith(b"\r\n"):
+            content += b"\r\n"
+        smtp.send(LEADING_DOT.sub(b"..", content))
+        outgoing.point_of_no_return()
+        smtp.send(b".\r\n")
+        code, reply = smtp.getreply()
+        if code == 250:
+            return Result(DeliveryStatus.DELIVERED)
+        return self.refused(code, reply, to=to)
+
+    def refused(self, code: int, reply: bytes, *, to: str | None) -> Result:
+        text = f"{code} {reply.decode(errors='replace')}"
+        if 400 <= code < 500:
+            return Result(DeliveryStatus.TEMPORARY_FAILURE, error=text)
+        if to is not None and code in (550, 551, 553):
+            EmailSuppression.objects.get_or_create(
+                address=to.lower(), defaults={"reason": EmailSuppression.Reason.BOUNCE, "detail": text}
+            )
+        return Result(DeliveryStatus.PERMANENT_FAILURE, error=text)
+
+
+class EmailChannel:
+    code = Channel.EMAIL
+
+    def can_reach(self, user: Any) -> bool:
+        return user.pk in self.reachable([user])
+
+    def reachable(self, users: list[Any]) -> set[int]:
+        """Users with a verified address that is not suppressed: two queries for the whole list."""
+        from allauth.account.models import EmailAddress
+
+        addresses = {u.pk: u.email.lower() for u in users if u.email}
+        verified = set(
+            EmailAddress.objects.filter(user_id__in=addresses, verified=True).values_list("user_id", "email")
+        )
+        suppressed = set(
+            EmailSuppression.objects.filter(address__in=list(addresses.values())).values_list("address", flat=True)
+        )
+        return {
+            pk
+            for pk, address in addresses.items()
+            if address not in suppressed and any(uid == pk and e.lower() == address for uid, e in verified)
+        }
+
+    @contextmanager
+    def session(self) -> Iterator[SmtpSender]:
+        sender = SmtpSender()
+        try:
+            yield sender
+        finally:
+            sender.close()
+
+
+def build() -> EmailChannel:
+    return EmailChannel()
+
+
+__all__ = ["EmailChannel", "build"]
