@@ -310,3 +310,15 @@ NOTIFY_LINE_CHANNEL_SECRET = os.environ.get("NOTIFY_LINE_CHANNEL_SECRET", "")
 NOTIFY_LINE_API_BASE = os.environ.get("NOTIFY_LINE_API_BASE", "https://api.line.me")
 # SMS: the dotted path of a gateway class implementing channels.sms.SmsGateway (empty: SMS off).
 NOTIFY_SMS_GATEWAY = os.environ.get("NOTIFY_SMS_GATEWAY", "")
+# Web Push (VAPID). No private key: the channel is off. Keys: `.venv/bin/vapid --gen` writes
+# private_key.pem; `.venv/bin/vapid --applicationServerKey` prints the public key.
+NOTIFY_VAPID_PRIVATE_KEY = os.environ.get("NOTIFY_VAPID_PRIVATE_KEY", "")  # PEM or base64url
+NOTIFY_VAPID_PUBLIC_KEY = os.environ.get("NOTIFY_VAPID_PUBLIC_KEY", "")  # empty: from the private key
+NOTIFY_VAPID_SUBJECT = os.environ.get("NOTIFY_VAPID_SUBJECT", "")  # mailto:… or https://…
+# Push services a browser subscription may point at (anything else is refused: no requests into
+# the town's own network on a resident's say-so).
+NOTIFY_PUSH_SERVICE_HOSTS = env_list(
+    "NOTIFY_PUSH_SERVICE_HOSTS",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,push.apple.com,notify.windows.com",
+)
+NOTIFY_PUSH_TIMEOUT_SECONDS = float(os.environ.get("NOTIFY_PUSH_TIMEOUT_SECONDS", "10"))

@@ -17,11 +17,12 @@ class NotifyConfig(AppConfig):
             register,
         )
         from yakuba.platform.notify import personal_data
-        from yakuba.platform.notify.channels import email, line, register_channel, sms
+        from yakuba.platform.notify.channels import email, line, register_channel, sms, webpush
 
         register_channel("email", email.build)
         register_channel("line", line.build)
         register_channel("sms", sms.build)
+        register_channel("web_push", webpush.build)
 
         register(
             ModuleEntry(
