@@ -16,7 +16,7 @@ class NotifyConfig(AppConfig):
             Permission,
             register,
         )
-        from yakuba.platform.notify import personal_data
+        from yakuba.platform.notify import demo, personal_data
         from yakuba.platform.notify.channels import email, line, register_channel, sms, webpush
 
         register_channel("email", email.build)
@@ -70,6 +70,7 @@ class NotifyConfig(AppConfig):
                 url_prefix="notify/",
                 api_router="yakuba.platform.notify.api.router",
                 api_prefix="notify",
+                load_demo=demo.load_demo,
                 personal_data=PersonalData(
                     export=personal_data.export, erase=personal_data.erase
                 ),

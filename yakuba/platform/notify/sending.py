@@ -233,9 +233,10 @@ def cancel(message: Message, *, by: Any) -> Message:
 
 
 def eligible(message: Message, users: QuerySet[User]) -> QuerySet[User]:
-    """Drop residents who chose topics that do not include the message's (an ordinary message
-    respects that choice; an emergency does not). A resident who chose no topic receives all."""
-    if message.is_emergency or not message.topic:
+    """Drop residents who chose topics that do not include the message's: an ordinary bulletin
+    respects that choice; an emergency, or a message to named residents (their own procedure,
+    booking or report), does not. A resident who chose no topic receives all."""
+    if message.is_emergency or not message.topic or message.rule is None:
         return users
     opted_out = ResidentProfile.objects.exclude(topics=[]).exclude(
         JSONListOverlaps(F("topics"), [message.topic])

@@ -223,21 +223,25 @@ def test_quiet_hours_boundaries(start: time, end: time, at: time, inside: bool) 
     assert (delivery.quiet_until(preferences, now=now) is not None) is inside
 
 
-def test_topic_choice_is_respected_by_ordinary_messages_only() -> None:
+def test_topic_choice_is_respected_by_ordinary_bulletins_only() -> None:
     childcare = ResidentFactory(topics=["childcare"])
     everything = ResidentFactory(topics=[])
     disaster = ResidentFactory(topics=["disaster"])
-    users = [childcare.user, everything.user, disaster.user]
+    everyone = {"age": {"min": 0}}
 
-    ordinary = announce(users, topic="disaster")
-    assert set(Recipient.objects.filter(message=ordinary).values_list("user", flat=True)) == {
-        everything.user_id,
-        disaster.user_id,
-    }
-    emergency = notify.send(
-        "notify.emergency", to=users, contents=TEXT, context={"地区": "荒浜"}, topic="disaster"
+    def sent_to(message: Message) -> set[int]:
+        return set(Recipient.objects.filter(message=message).values_list("user", flat=True))
+
+    bulletin = notify.send(
+        "notify.announcement", segment=everyone, contents=TEXT, context={"地区": "全域"}, topic="disaster"
     )
-    assert Recipient.objects.filter(message=emergency).count() == 3
+    assert sent_to(bulletin) == {everything.user_id, disaster.user_id}
+    emergency = notify.send(
+        "notify.emergency", segment=everyone, contents=TEXT, context={"地区": "全域"}, topic="disaster"
+    )
+    assert len(sent_to(emergency)) == 3
+    personal = announce(childcare.user, topic="disaster")  # their own business: always delivered
+    assert sent_to(personal) == {childcare.user_id}
 
 
 def test_segment_message_fans_out_in_slices(monkeypatch: Any, fake_channels: dict[str, FakeChannel]) -> None:
