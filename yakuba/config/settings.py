@@ -322,3 +322,14 @@ NOTIFY_PUSH_SERVICE_HOSTS = env_list(
     "fcm.googleapis.com,updates.push.services.mozilla.com,push.apple.com,notify.windows.com",
 )
 NOTIFY_PUSH_TIMEOUT_SECONDS = float(os.environ.get("NOTIFY_PUSH_TIMEOUT_SECONDS", "10"))
+
+# A cache shared by every process (API rate limits and idempotency keys count across them):
+# YAKUBA_CACHE_TABLE names a database cache table (create it with `manage.py createcachetable`).
+# Without it each process keeps its own memory cache, which is right for the demo and the tests.
+if os.environ.get("YAKUBA_CACHE_TABLE"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": os.environ["YAKUBA_CACHE_TABLE"],
+        }
+    }

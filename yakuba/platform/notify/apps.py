@@ -44,6 +44,13 @@ class NotifyConfig(AppConfig):
                         permission="notify.view_message",
                         icon="mail",
                     ),
+                    MenuEntry(
+                        label=_("APIキー"),
+                        url_name="notify:apikey_list",
+                        description=_("他のシステムが町民へ通知を送るためのAPIキーを発行し、失効させる"),
+                        permission="notify.add_apikey",
+                        icon="key",
+                    ),
                 ),
                 permissions=(
                     Permission("view_message", _("通知と配信状況を見る")),

@@ -23,6 +23,7 @@ from email.message import EmailMessage, Message
 from django.db import transaction
 from django.utils import timezone
 
+from yakuba.platform.notify import callbacks
 from yakuba.platform.notify.models import Delivery, DeliveryStatus, EmailSuppression
 
 VERP = re.compile(r"\+(\d+)@")
@@ -107,4 +108,5 @@ def process_bounce(raw: bytes, *, envelope_to: str = "") -> Outcome:
                 address=address,
                 defaults={"reason": EmailSuppression.Reason.BOUNCE, "detail": detail[:1000]},
             )
+    callbacks.queue_status_callbacks([delivery.pk])
     return Outcome("bounce", delivery.pk)

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from yakuba.platform.notify import rendering
+from yakuba.platform.notify import callbacks, rendering
 from yakuba.platform.notify.channels import (
     ChannelAdapter,
     Choice,
@@ -299,6 +299,8 @@ def send_group(message: Message, channel: str, deliveries: list[Delivery], recip
         for delivery in deliveries:
             if delivery.status == DeliveryStatus.SENDING:
                 record(delivery, Result(DeliveryStatus.TEMPORARY_FAILURE, error=repr(error)), committed=False)
+    if message.api_key_id is not None:
+        callbacks.queue_status_callbacks([d.pk for d in deliveries])
 
 
 def is_given_up(delivery: Delivery) -> bool:

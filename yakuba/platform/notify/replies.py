@@ -81,6 +81,13 @@ def mark_read(recipient: Recipient) -> None:
         )
 
 
+def mark_conversation_read(recipient: Recipient) -> None:
+    """The resident has seen the town's replies in the thread (やりとり)."""
+    ConversationMessage.objects.filter(
+        recipient=recipient, from_staff=True, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
 def answer_token(recipient: Recipient, question: Question, choice: str) -> str:
     """A signed token for a one-click answer link in a mail (the link opens a page that asks to
     confirm with a button, so that mail scanners following links do not answer)."""
