@@ -12,8 +12,8 @@ class NotifyConfig(AppConfig):
             MenuEntry,
             ModuleEntry,
             NotificationKind,
-            PersonalData,
             Permission,
+            PersonalData,
             register,
         )
         from yakuba.platform.notify import demo, personal_data
@@ -40,14 +40,18 @@ class NotifyConfig(AppConfig):
                     MenuEntry(
                         label=_("通知の送信"),
                         url_name="notify:staff_messages",
-                        description=_("配信対象を選んでお知らせや質問を送り、届いた状況と回答を見る"),
+                        description=_(
+                            "配信対象を選んでお知らせや質問を送り、届いた状況と回答を見る"
+                        ),
                         permission="notify.view_message",
                         icon="mail",
                     ),
                     MenuEntry(
                         label=_("APIキー"),
                         url_name="notify:apikey_list",
-                        description=_("他のシステムが町民へ通知を送るためのAPIキーを発行し、失効させる"),
+                        description=_(
+                            "他のシステムが町民へ通知を送るためのAPIキーを発行し、失効させる"
+                        ),
                         permission="notify.add_apikey",
                         icon="key",
                     ),
@@ -78,9 +82,7 @@ class NotifyConfig(AppConfig):
                 api_router="yakuba.platform.notify.api.router",
                 api_prefix="notify",
                 load_demo=demo.load_demo,
-                personal_data=PersonalData(
-                    export=personal_data.export, erase=personal_data.erase
-                ),
+                personal_data=PersonalData(export=personal_data.export, erase=personal_data.erase),
                 order=40,
             )
         )

@@ -64,7 +64,8 @@ def _status_fields(report: Message) -> list[Message]:
         if part.get_content_type() == "message/delivery-status":
             payload = part.get_payload()
             if isinstance(payload, list):
-                return payload[1:] or payload
+                groups = [p for p in payload if isinstance(p, Message)]
+                return groups[1:] or groups
     return []
 
 
@@ -72,7 +73,9 @@ def process_bounce(raw: bytes, *, envelope_to: str = "") -> Outcome:
     """Record what a returned report says. Unknown or unrelated mail is ignored, never an error:
     the bounce address receives auto-replies and spam too."""
     report: EmailMessage = message_from_bytes(raw, policy=policy.compat32)  # type: ignore[assignment]
-    report_type = report.get_param("report-type") if report.get_content_type() == "multipart/report" else None
+    report_type = (
+        report.get_param("report-type") if report.get_content_type() == "multipart/report" else None
+    )
     delivery_id = _delivery_id(report, envelope_to)
     delivery = (
         Delivery.objects.select_related("recipient__user").filter(pk=delivery_id).first()
@@ -86,9 +89,14 @@ def process_bounce(raw: bytes, *, envelope_to: str = "") -> Outcome:
         with transaction.atomic():
             EmailSuppression.objects.update_or_create(
                 address=address,
-                defaults={"reason": EmailSuppression.Reason.COMPLAINT, "detail": f"delivery {delivery.pk}"},
+                defaults={
+                    "reason": EmailSuppression.Reason.COMPLAINT,
+                    "detail": f"delivery {delivery.pk}",
+                },
             )
-            Delivery.objects.filter(pk=delivery.pk).update(error="complaint (RFC 5965 feedback report)")
+            Delivery.objects.filter(pk=delivery.pk).update(
+                error="complaint (RFC 5965 feedback report)"
+            )
         return Outcome("complaint", delivery.pk)
     fields = _status_fields(report)
     failed = [f for f in fields if str(f.get("Action", "")).strip().lower() == "failed"]
@@ -99,7 +107,9 @@ def process_bounce(raw: bytes, *, envelope_to: str = "") -> Outcome:
     detail = f"{status} {diagnostic}".strip()
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.PERMANENT_FAILURE if status.startswith("5") else DeliveryStatus.TEMPORARY_FAILURE,
+            status=DeliveryStatus.PERMANENT_FAILURE
+            if status.startswith("5")
+            else DeliveryStatus.TEMPORARY_FAILURE,
             error=f"bounce: {detail}"[:2000],
             completed_at=timezone.now(),
         )

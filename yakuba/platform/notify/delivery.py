@@ -84,7 +84,7 @@ def quiet_until(preferences: Preferences | None, *, now: datetime) -> datetime |
 
 def preferences_of(user: Any) -> Preferences | None:
     try:
-        return user.notify_preferences  # type: ignore[no-any-return]
+        return user.notify_preferences
     except Preferences.DoesNotExist:
         return None
 
@@ -137,7 +137,9 @@ def plan_channels(message: Message, recipients: list[Recipient]) -> Plan:
     return Plan({r.pk: [c for c in wanted[r.pk] if r.user_id in can[c]] for r in recipients})
 
 
-def new_delivery(message: Message, recipient: Recipient, channel: str, *, now: datetime) -> Delivery:
+def new_delivery(
+    message: Message, recipient: Recipient, channel: str, *, now: datetime
+) -> Delivery:
     delivery = Delivery(recipient=recipient, channel=channel)
     if not message.is_emergency:
         preferences = preferences_of(recipient.user)
@@ -195,7 +197,9 @@ def claim(deliveries: list[Delivery], *, now: datetime) -> list[Delivery]:
     return claimed
 
 
-def outgoing_for(message: Message, recipient: Recipient, delivery: Delivery, *, committed: list[int]) -> Outgoing:
+def outgoing_for(
+    message: Message, recipient: Recipient, delivery: Delivery, *, committed: list[int]
+) -> Outgoing:
     profile = getattr(recipient.user, "resident_profile", None)
     rendered = rendering.render(
         message.contents,
@@ -277,7 +281,9 @@ def record(delivery: Delivery, result: Result, *, committed: bool) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(**updates)
 
 
-def send_group(message: Message, channel: str, deliveries: list[Delivery], recipients: dict[int, Recipient]) -> None:
+def send_group(
+    message: Message, channel: str, deliveries: list[Delivery], recipients: dict[int, Recipient]
+) -> None:
     """Send claimed deliveries of one channel, sharing one session (an SMTP connection)."""
     adapter = adapter_for(channel)
     try:
@@ -298,7 +304,11 @@ def send_group(message: Message, channel: str, deliveries: list[Delivery], recip
         logger.warning("Channel %s unavailable: %s", channel, error)
         for delivery in deliveries:
             if delivery.status == DeliveryStatus.SENDING:
-                record(delivery, Result(DeliveryStatus.TEMPORARY_FAILURE, error=repr(error)), committed=False)
+                record(
+                    delivery,
+                    Result(DeliveryStatus.TEMPORARY_FAILURE, error=repr(error)),
+                    committed=False,
+                )
     if message.api_key_id is not None:
         callbacks.queue_status_callbacks([d.pk for d in deliveries])
 
@@ -360,7 +370,9 @@ def deliver_batch(batch: DeliveryBatch) -> datetime | None:
             handled_fallbacks.add(d.pk)
             following = plan.after(d.recipient_id, d.channel)
             if following:
-                fallbacks.append(new_delivery(message, recipients[d.recipient_id], following, now=now))
+                fallbacks.append(
+                    new_delivery(message, recipients[d.recipient_id], following, now=now)
+                )
         if not fallbacks:
             break
         Delivery.objects.bulk_create(fallbacks, ignore_conflicts=True)
@@ -422,12 +434,16 @@ def send_digests(*, now: datetime | None = None) -> int:
                         getattr(d.recipient.user, "resident_profile", None)
                     ),
                 )
-                titles.append(f"・{rendered.subject}\n  {absolute_url(reverse('notify:inbox_detail', args=[d.recipient_id]))}")
+                titles.append(
+                    f"・{rendered.subject}\n  {absolute_url(reverse('notify:inbox_detail', args=[d.recipient_id]))}"
+                )
             subject = translation.gettext("今日のお知らせ（%(count)d件）") % {"count": len(claimed)}
             body = "\n".join(titles)
         committed: list[int] = []
 
-        def point_of_no_return(claimed: list[Delivery] = claimed, committed: list[int] = committed) -> None:
+        def point_of_no_return(
+            claimed: list[Delivery] = claimed, committed: list[int] = committed
+        ) -> None:
             at = timezone.now()
             Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
                 status=DeliveryStatus.DELIVERED, sent_at=at, completed_at=at, not_before=None
@@ -459,7 +475,7 @@ def send_digests(*, now: datetime | None = None) -> int:
 
 def digest_times(batch: DeliveryBatch) -> list[datetime]:
     """The times this slice's held-back deliveries are due in a digest (usually one or two)."""
-    return list(
+    times = (
         Delivery.objects.filter(
             recipient__message_id=batch.message_id,
             recipient_id__gte=batch.first_recipient_id,
@@ -470,3 +486,4 @@ def digest_times(batch: DeliveryBatch) -> list[datetime]:
         .values_list("not_before", flat=True)
         .distinct()
     )
+    return [at for at in times if at is not None]

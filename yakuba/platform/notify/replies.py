@@ -100,6 +100,12 @@ def read_answer_token(token: str) -> tuple[Recipient, Question, str]:
         recipient_id, question_id, choice = signing.loads(token, salt=ANSWER_LINK_SALT)
         recipient = Recipient.objects.select_related("message").get(pk=recipient_id)
         question = Question.objects.get(pk=question_id, message_id=recipient.message_id)
-    except (signing.BadSignature, ValueError, TypeError, Recipient.DoesNotExist, Question.DoesNotExist) as error:
+    except (
+        signing.BadSignature,
+        ValueError,
+        TypeError,
+        Recipient.DoesNotExist,
+        Question.DoesNotExist,
+    ) as error:
         raise ValidationError(_("このリンクは使えません。")) from error
     return recipient, question, str(choice)

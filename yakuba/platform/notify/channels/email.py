@@ -18,7 +18,7 @@ import re
 import smtplib
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from email.utils import formataddr, parseaddr
 from typing import Any
 
@@ -63,12 +63,21 @@ def build_email(outgoing: Outgoing) -> EmailMultiAlternatives:
         from yakuba.platform.notify.models import Question, Recipient
 
         recipient = Recipient(pk=outgoing.recipient_id)
-        question = Question.objects.filter(message__recipients=outgoing.recipient_id).order_by("order").first()
+        question = (
+            Question.objects.filter(message__recipients=outgoing.recipient_id)
+            .order_by("order")
+            .first()
+        )
         if question is not None:
             answer_links = [
                 (
                     choice.label,
-                    _absolute(reverse("notify:answer", args=[replies.answer_token(recipient, question, choice.code)])),
+                    _absolute(
+                        reverse(
+                            "notify:answer",
+                            args=[replies.answer_token(recipient, question, choice.code)],
+                        )
+                    ),
                 )
                 for choice in outgoing.choices
             ]
@@ -109,11 +118,15 @@ class SmtpSender:
         if self.connection is None:
             if getattr(settings, "EMAIL_USE_SSL", False):
                 connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                    settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=settings.EMAIL_TIMEOUT,
+                    settings.EMAIL_HOST,
+                    settings.EMAIL_PORT,
+                    timeout=settings.EMAIL_TIMEOUT,
                     context=ssl.create_default_context(),
                 )
             else:
-                connection = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=settings.EMAIL_TIMEOUT)
+                connection = smtplib.SMTP(
+                    settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=settings.EMAIL_TIMEOUT
+                )
                 if settings.EMAIL_USE_TLS:
                     connection.starttls(context=ssl.create_default_context())
             if settings.EMAIL_HOST_USER:
@@ -123,10 +136,8 @@ class SmtpSender:
 
     def close(self) -> None:
         if self.connection is not None:
-            try:
+            with suppress(smtplib.SMTPException, OSError):
                 self.connection.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self.connection = None
 
     def send(self, outgoing: Outgoing) -> Result:
@@ -170,7 +181,8 @@ class SmtpSender:
             return Result(DeliveryStatus.TEMPORARY_FAILURE, error=text)
         if to is not None and code in (550, 551, 553):
             EmailSuppression.objects.get_or_create(
-                address=to.lower(), defaults={"reason": EmailSuppression.Reason.BOUNCE, "detail": text}
+                address=to.lower(),
+                defaults={"reason": EmailSuppression.Reason.BOUNCE, "detail": text},
             )
         return Result(DeliveryStatus.PERMANENT_FAILURE, error=text)
 
@@ -187,15 +199,20 @@ class EmailChannel:
 
         addresses = {u.pk: u.email.lower() for u in users if u.email}
         verified = set(
-            EmailAddress.objects.filter(user_id__in=addresses, verified=True).values_list("user_id", "email")
+            EmailAddress.objects.filter(user_id__in=addresses, verified=True).values_list(
+                "user_id", "email"
+            )
         )
         suppressed = set(
-            EmailSuppression.objects.filter(address__in=list(addresses.values())).values_list("address", flat=True)
+            EmailSuppression.objects.filter(address__in=list(addresses.values())).values_list(
+                "address", flat=True
+            )
         )
         return {
             pk
             for pk, address in addresses.items()
-            if address not in suppressed and any(uid == pk and e.lower() == address for uid, e in verified)
+            if address not in suppressed
+            and any(uid == pk and e.lower() == address for uid, e in verified)
         }
 
     @contextmanager

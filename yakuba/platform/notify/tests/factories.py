@@ -62,6 +62,6 @@ def verified_email(user: User) -> User:
 
 def resident_on(channels: list[str], **kwargs: object) -> ResidentProfile:
     """A resident who wants notices on these outside channels, in this order, and a verified mail."""
-    profile = ResidentFactory(notification_channels=["in_app", *channels], **kwargs)
+    profile = ResidentFactory.create(notification_channels=["in_app", *channels], **kwargs)
     verified_email(profile.user)
     return profile

@@ -23,10 +23,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def delivered() -> Delivery:
-    user = ResidentFactory(user__email="Hanako@Example.jp").user
-    message = Message.objects.create(kind="notify.announcement", contents={"ja": {"subject": "s", "body": "b"}})
+    user = ResidentFactory.create(user__email="Hanako@Example.jp").user
+    message = Message.objects.create(
+        kind="notify.announcement", contents={"ja": {"subject": "s", "body": "b"}}
+    )
     recipient = Recipient.objects.create(message=message, user=user, language="ja")
-    return Delivery.objects.create(recipient=recipient, channel="email", status=DeliveryStatus.DELIVERED)
+    return Delivery.objects.create(
+        recipient=recipient, channel="email", status=DeliveryStatus.DELIVERED
+    )
 
 
 def dsn(delivery_id: int, *, action: str, status: str, verp: bool = True) -> bytes:
@@ -71,7 +75,9 @@ def test_a_hard_bounce_fails_the_delivery_and_suppresses_the_address(delivered: 
     assert EmailSuppression.objects.get(address="hanako@example.jp").reason == "bounce"
 
 
-def test_the_delivery_is_found_from_the_returned_message_id_without_verp(delivered: Delivery) -> None:
+def test_the_delivery_is_found_from_the_returned_message_id_without_verp(
+    delivered: Delivery,
+) -> None:
     outcome = process_bounce(dsn(delivered.pk, action="failed", status="5.1.1", verp=False))
     assert outcome.delivery_id == delivered.pk
 

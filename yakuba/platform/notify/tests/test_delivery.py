@@ -58,7 +58,7 @@ def fake_channels() -> Iterator[dict[str, FakeChannel]]:
     saved = dict(_adapters)
     fakes = {"line": FakeChannel("line"), "sms": FakeChannel("sms")}
     for code, fake in fakes.items():
-        register_channel(code, lambda fake=fake: fake)
+        register_channel(code, lambda fake=fake: fake)  # type: ignore[misc]
     yield fakes
     _adapters.clear()
     _adapters.update(saved)
@@ -86,50 +86,66 @@ def test_email_goes_over_smtp_with_the_rendered_text(mailbox: Any) -> None:
 
 
 def test_every_message_lands_in_the_inbox_even_without_outside_channels() -> None:
-    profile = ResidentFactory(notification_channels=["in_app"])
+    profile = ResidentFactory.create(notification_channels=["in_app"])
     message = announce(profile.user)
     assert Recipient.objects.filter(message=message, user=profile.user).exists()
     assert not Delivery.objects.filter(recipient__message=message).exists()
 
 
 def test_a_missing_placeholder_value_saves_nothing() -> None:
-    profile = ResidentFactory()
+    profile = ResidentFactory.create()
     with pytest.raises(ValidationError, match="地区"):
         notify.send("notify.announcement", to=profile.user, contents=TEXT, context={})
     assert not Message.objects.exists()
 
 
 def test_unknown_kind_and_missing_japanese_are_refused() -> None:
-    profile = ResidentFactory()
+    profile = ResidentFactory.create()
     with pytest.raises(ValidationError):
         notify.send("reports.nothing", to=profile.user, contents=TEXT)
     with pytest.raises(ValidationError, match="日本語"):
-        notify.send("notify.announcement", to=profile.user, contents={"en": {"subject": "a", "body": "b"}})
+        notify.send(
+            "notify.announcement", to=profile.user, contents={"en": {"subject": "a", "body": "b"}}
+        )
     assert not Message.objects.exists()
 
 
-def test_permanent_failure_falls_back_to_the_next_channel(fake_channels: dict[str, FakeChannel]) -> None:
+def test_permanent_failure_falls_back_to_the_next_channel(
+    fake_channels: dict[str, FakeChannel],
+) -> None:
     fake_channels["line"].answers = [DeliveryStatus.PERMANENT_FAILURE]
     profile = resident_on(["line", "sms"])
     message = announce(profile.user)
 
-    states = dict(Delivery.objects.filter(recipient__message=message).values_list("channel", "status"))
+    states = dict(
+        Delivery.objects.filter(recipient__message=message).values_list("channel", "status")
+    )
     assert states == {"line": DeliveryStatus.PERMANENT_FAILURE, "sms": DeliveryStatus.DELIVERED}
     assert len(fake_channels["sms"].sent) == 1
 
 
-def test_ordinary_message_uses_only_the_first_reachable_channel(fake_channels: dict[str, FakeChannel]) -> None:
+def test_ordinary_message_uses_only_the_first_reachable_channel(
+    fake_channels: dict[str, FakeChannel],
+) -> None:
     fake_channels["line"].reach = False
     profile = resident_on(["line", "sms"])
     message = announce(profile.user)
-    assert list(Delivery.objects.filter(recipient__message=message).values_list("channel", flat=True)) == ["sms"]
+    assert list(
+        Delivery.objects.filter(recipient__message=message).values_list("channel", flat=True)
+    ) == ["sms"]
 
 
-def test_emergency_goes_on_every_channel_at_once(fake_channels: dict[str, FakeChannel], mailbox: Any) -> None:
+def test_emergency_goes_on_every_channel_at_once(
+    fake_channels: dict[str, FakeChannel], mailbox: Any
+) -> None:
     profile = resident_on(["line", "sms", "email"])
-    message = notify.send("notify.emergency", to=profile.user, contents=TEXT, context={"地区": "荒浜"})
+    message = notify.send(
+        "notify.emergency", to=profile.user, contents=TEXT, context={"地区": "荒浜"}
+    )
     assert message.is_emergency
-    channels = set(Delivery.objects.filter(recipient__message=message).values_list("channel", flat=True))
+    channels = set(
+        Delivery.objects.filter(recipient__message=message).values_list("channel", flat=True)
+    )
     assert channels == {"line", "sms", "email"}
     mailbox.wait_for(to=profile.user.email)
 
@@ -138,7 +154,10 @@ def test_temporary_failure_is_retried_later_then_given_up_and_falls_back(
     fake_channels: dict[str, FakeChannel], settings: Any
 ) -> None:
     settings.NOTIFY_MAX_ATTEMPTS = 2
-    fake_channels["line"].answers = [DeliveryStatus.TEMPORARY_FAILURE, DeliveryStatus.TEMPORARY_FAILURE]
+    fake_channels["line"].answers = [
+        DeliveryStatus.TEMPORARY_FAILURE,
+        DeliveryStatus.TEMPORARY_FAILURE,
+    ]
     profile = resident_on(["line", "sms"])
     message = announce(profile.user)
     line = Delivery.objects.get(recipient__message=message, channel="line")
@@ -151,7 +170,11 @@ def test_temporary_failure_is_retried_later_then_given_up_and_falls_back(
     assert delivery.deliver_batch(batch) is None  # second attempt fails too: given up → SMS
 
     line.refresh_from_db()
-    assert (line.status, line.attempts, line.not_before) == (DeliveryStatus.TEMPORARY_FAILURE, 2, None)
+    assert (line.status, line.attempts, line.not_before) == (
+        DeliveryStatus.TEMPORARY_FAILURE,
+        2,
+        None,
+    )
     assert Delivery.objects.get(channel="sms").status == DeliveryStatus.DELIVERED
     assert Message.objects.get(pk=message.pk).status == MessageStatus.SENT
 
@@ -224,34 +247,46 @@ def test_quiet_hours_boundaries(start: time, end: time, at: time, inside: bool) 
 
 
 def test_topic_choice_is_respected_by_ordinary_bulletins_only() -> None:
-    childcare = ResidentFactory(topics=["childcare"])
-    everything = ResidentFactory(topics=[])
-    disaster = ResidentFactory(topics=["disaster"])
+    childcare = ResidentFactory.create(topics=["childcare"])
+    everything = ResidentFactory.create(topics=[])
+    disaster = ResidentFactory.create(topics=["disaster"])
     everyone = {"age": {"min": 0}}
 
     def sent_to(message: Message) -> set[int]:
         return set(Recipient.objects.filter(message=message).values_list("user", flat=True))
 
     bulletin = notify.send(
-        "notify.announcement", segment=everyone, contents=TEXT, context={"地区": "全域"}, topic="disaster"
+        "notify.announcement",
+        segment=everyone,
+        contents=TEXT,
+        context={"地区": "全域"},
+        topic="disaster",
     )
     assert sent_to(bulletin) == {everything.user_id, disaster.user_id}
     emergency = notify.send(
-        "notify.emergency", segment=everyone, contents=TEXT, context={"地区": "全域"}, topic="disaster"
+        "notify.emergency",
+        segment=everyone,
+        contents=TEXT,
+        context={"地区": "全域"},
+        topic="disaster",
     )
     assert len(sent_to(emergency)) == 3
     personal = announce(childcare.user, topic="disaster")  # their own business: always delivered
     assert sent_to(personal) == {childcare.user_id}
 
 
-def test_segment_message_fans_out_in_slices(monkeypatch: Any, fake_channels: dict[str, FakeChannel]) -> None:
+def test_segment_message_fans_out_in_slices(
+    monkeypatch: Any, fake_channels: dict[str, FakeChannel]
+) -> None:
     from yakuba.platform.notify import sending
 
     monkeypatch.setattr(sending, "BATCH_SIZE", 2)
     for _ in range(5):
         resident_on(["line"])
-    ResidentFactory(user__is_active=False)
-    message = notify.send("notify.announcement", segment={"age": {"min": 18}}, contents=TEXT, context={"地区": "全域"})
+    ResidentFactory.create(user__is_active=False)
+    message = notify.send(
+        "notify.announcement", segment={"age": {"min": 18}}, contents=TEXT, context={"地区": "全域"}
+    )
     message.refresh_from_db()
     assert message.recipient_count == 5
     assert DeliveryBatch.objects.filter(message=message).count() == 3
@@ -271,7 +306,12 @@ def test_digest_holds_bulletins_and_sends_one_message_a_day(
     morning = datetime(2026, 11, 26, 9, 0, tzinfo=TOKYO)
     monkeypatch.setattr(timezone, "now", lambda: morning)
     for _ in range(2):
-        notify.send("notify.announcement", segment={"age": {"min": 18}}, contents=TEXT, context={"地区": "全域"})
+        notify.send(
+            "notify.announcement",
+            segment={"age": {"min": 18}},
+            contents=TEXT,
+            context={"地区": "全域"},
+        )
     personal = announce(profile.user)  # a message to the resident alone is not held
     assert [o.recipient_id for o in fake_channels["line"].sent] == [
         Recipient.objects.get(message=personal).pk
@@ -291,10 +331,13 @@ def test_scheduled_message_can_be_cancelled_and_then_sends_nothing(
     fake_channels: dict[str, FakeChannel],
 ) -> None:
     resident_on(["line"])
-    staff = ResidentFactory().user
+    staff = ResidentFactory.create().user
     later = timezone.now() + timedelta(hours=1)
     message = notify.send(
-        "notify.announcement", segment={"age": {"min": 18}}, contents=TEXT, context={"地区": "全域"},
+        "notify.announcement",
+        segment={"age": {"min": 18}},
+        contents=TEXT,
+        context={"地区": "全域"},
         scheduled_at=later,
     )
     # ImmediateBackend runs jobs at once whatever run_after says: cancel first, then run again.
