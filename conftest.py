@@ -185,7 +185,13 @@ def run_worker() -> Iterator[Callable[[], None]]:
 
     def run() -> None:
         call_command(
-            "db_worker", queue_name="*", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0
+            "db_worker",
+            queue_name="*",
+            batch=True,
+            interval=0,
+            startup_delay=False,
+            reload=False,
+            verbosity=0,
         )
 
     yield run

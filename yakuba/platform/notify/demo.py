@@ -15,10 +15,24 @@ from yakuba.platform.notify.models import Channel, Message, Recipient, Segment
 SAFETY = [
     {
         "kind": "choice",
-        "text": {"ja": "ご無事ですか。", "en": "Are you safe?", "ja-easy": "あなたは だいじょうぶ ですか。"},
+        "text": {
+            "ja": "ご無事ですか。",
+            "en": "Are you safe?",
+            "ja-easy": "あなたは だいじょうぶ ですか。",
+        },
         "choices": [
-            {"code": "safe", "label": {"ja": "無事です", "en": "I am safe", "ja-easy": "だいじょうぶ"}},
-            {"code": "help", "label": {"ja": "助けが必要です", "en": "I need help", "ja-easy": "たすけて ほしい"}},
+            {
+                "code": "safe",
+                "label": {"ja": "無事です", "en": "I am safe", "ja-easy": "だいじょうぶ"},
+            },
+            {
+                "code": "help",
+                "label": {
+                    "ja": "助けが必要です",
+                    "en": "I need help",
+                    "ja-easy": "たすけて ほしい",
+                },
+            },
         ],
     }
 ]

@@ -380,9 +380,7 @@ class Reply(models.Model):
 class ConversationMessage(models.Model):
     """One message in the thread between the town and a resident about a notice (やりとり)."""
 
-    recipient = models.ForeignKey(
-        Recipient, on_delete=models.CASCADE, related_name="conversation"
-    )
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="conversation")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -88,7 +88,9 @@ def check_questions(questions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
     cleaned = []
     for number, question in enumerate(questions, start=1):
         kind = question.get("kind")
-        text = {k: str(v).strip() for k, v in (question.get("text") or {}).items() if str(v).strip()}
+        text = {
+            k: str(v).strip() for k, v in (question.get("text") or {}).items() if str(v).strip()
+        }
         if kind not in QuestionKind.values:
             raise ValidationError(_("質問%(n)dの回答の形式を選んでください。") % {"n": number})
         if "ja" not in text:
@@ -98,10 +100,15 @@ def check_questions(questions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
             seen = set()
             for choice in question.get("choices") or []:
                 code = str(choice.get("code", "")).strip()
-                label = {k: str(v).strip() for k, v in (choice.get("label") or {}).items() if str(v).strip()}
+                label = {
+                    k: str(v).strip()
+                    for k, v in (choice.get("label") or {}).items()
+                    if str(v).strip()
+                }
                 if not code or "ja" not in label or code in seen:
                     raise ValidationError(
-                        _("質問%(n)dの選択肢には、重ならない記号と日本語の文が必要です。") % {"n": number}
+                        _("質問%(n)dの選択肢には、重ならない記号と日本語の文が必要です。")
+                        % {"n": number}
                     )
                 seen.add(code)
                 choices.append({"code": code, "label": label})
@@ -126,7 +133,8 @@ def check_attachment(upload: UploadedFile) -> str:
         if head.startswith(magic):
             return content_type
     raise ValidationError(
-        _("添付ファイル「%(name)s」はPDF、PNG、JPEGのいずれかにしてください。") % {"name": upload.name}
+        _("添付ファイル「%(name)s」はPDF、PNG、JPEGのいずれかにしてください。")
+        % {"name": upload.name}
     )
 
 
@@ -268,7 +276,9 @@ def add_recipients(message: Message, users: QuerySet[User]) -> int:
             Recipient.objects.bulk_create(page, ignore_conflicts=True)
             page = []
     Recipient.objects.bulk_create(page, ignore_conflicts=True)
-    recipient_ids = Recipient.objects.filter(message=message).order_by("pk").values_list("pk", flat=True)
+    recipient_ids = (
+        Recipient.objects.filter(message=message).order_by("pk").values_list("pk", flat=True)
+    )
     count = 0
     chunk: list[int] = []
     for recipient_id in recipient_ids.iterator(chunk_size=5000):
@@ -276,7 +286,9 @@ def add_recipients(message: Message, users: QuerySet[User]) -> int:
         chunk.append(recipient_id)
         if len(chunk) == BATCH_SIZE:
             DeliveryBatch.objects.get_or_create(
-                message=message, first_recipient_id=chunk[0], defaults={"last_recipient_id": chunk[-1]}
+                message=message,
+                first_recipient_id=chunk[0],
+                defaults={"last_recipient_id": chunk[-1]},
             )
             chunk = []
     if chunk:

@@ -22,7 +22,9 @@ PRIORITY_JOB = 50
 BULK_JOB = -10
 
 
-def enqueue(job: Task[..., Any], *args: Any, queue: str, priority: int, run_after: datetime | None) -> None:
+def enqueue(
+    job: Task[..., Any], *args: Any, queue: str, priority: int, run_after: datetime | None
+) -> None:
     """Enqueue on the given queue; a job due later is left out on a backend that cannot wait
     (the tests' immediate backend: the tests run such jobs themselves)."""
     job = job.using(queue_name=queue, priority=priority)
