@@ -313,7 +313,9 @@ NOTIFY_SMS_GATEWAY = os.environ.get("NOTIFY_SMS_GATEWAY", "")
 # Web Push (VAPID). No private key: the channel is off. Keys: `.venv/bin/vapid --gen` writes
 # private_key.pem; `.venv/bin/vapid --applicationServerKey` prints the public key.
 NOTIFY_VAPID_PRIVATE_KEY = os.environ.get("NOTIFY_VAPID_PRIVATE_KEY", "")  # PEM or base64url
-NOTIFY_VAPID_PUBLIC_KEY = os.environ.get("NOTIFY_VAPID_PUBLIC_KEY", "")  # empty: from the private key
+NOTIFY_VAPID_PUBLIC_KEY = os.environ.get(
+    "NOTIFY_VAPID_PUBLIC_KEY", ""
+)  # empty: from the private key
 NOTIFY_VAPID_SUBJECT = os.environ.get("NOTIFY_VAPID_SUBJECT", "")  # mailto:… or https://…
 # Push services a browser subscription may point at (anything else is refused: no requests into
 # the town's own network on a resident's say-so).

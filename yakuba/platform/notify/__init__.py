@@ -1,7 +1,9 @@
 """Notify (町からの通知): the platform service every module sends messages through.
 
-from yakuba.platform import notify
-notify.send("reports.closed", to=report.reporter, context={"report": report})
+Usage, from any module:
+
+    from yakuba.platform import notify
+    notify.send("reports.closed", to=report.reporter, context={"report": report})
 """
 
 from typing import Any
