@@ -203,8 +203,19 @@ class NeedsEvacuationAssistance:
         return Q(needs_evacuation_assistance=self.value)
 
 
+@dataclass(frozen=True)
+class Everyone:
+    """Every resident: a town-wide bulletin (全町民)."""
+
+    def to_q(self, on: date) -> Q:
+        # Not Q(): an empty Q negates to nothing at all, and {"not": {"everyone": true}} must
+        # choose nobody.
+        return Q(pk__isnull=False)
+
+
 Rule = (
-    AllOf
+    Everyone
+    | AllOf
     | AnyOf
     | Not
     | InDistrict
@@ -217,6 +228,7 @@ Rule = (
 )
 
 LEAF_KEYS = (
+    "everyone",
     "district",
     "age",
     "household_child_age",
@@ -283,6 +295,14 @@ class _Parser:
             return AllOf(rules) if key == "all" else AnyOf(rules)
         if key == "not":
             return Not(self.parse(value, depth=depth + 1))
+        if key == "everyone":
+            if value is not True:
+                raise ValidationError(
+                    _("「%(key)s」には true を指定してください。"),
+                    code="not_boolean",
+                    params={"key": key},
+                )
+            return Everyone()
         if key == "district":
             codes = _codes(key, value)
             self.district_codes.update(codes)

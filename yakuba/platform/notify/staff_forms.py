@@ -102,6 +102,11 @@ class SegmentBuilderForm(forms.Form):
         initial="all",
         widget=forms.RadioSelect,
     )
+    everyone = forms.BooleanField(
+        label=_("町民全員"),
+        required=False,
+        help_text=_("町全体へのお知らせ。下の「除く人」だけは使えます。"),
+    )
     districts = _checkboxes(_("行政区"))
     age_min = _age_field(_("年齢（何歳から）"))
     age_max = _age_field(_("年齢（何歳まで）"))
@@ -171,6 +176,15 @@ class SegmentBuilderForm(forms.Form):
                 if bounded and data[low] > data[high]:
                     self.add_error(high, _("「から」の年齢より小さくなっています。"))
                     return data
+            if data.get("everyone") and any(
+                data.get(name) not in (None, "", [], False)
+                for name in self.INCLUDE_FIELDS
+                if name != "elderly_min_age"
+            ):
+                self.add_error(
+                    "everyone", _("「町民全員」を選んだときは、対象の条件は選べません。")
+                )
+                return data
             rule = build_rule(data)
             if rule is None:
                 raise ValidationError(_("条件を一つ以上指定してください。"), code="no_condition")
@@ -233,6 +247,8 @@ def build_rule(data: dict[str, Any]) -> dict[str, Any] | None:
         excluded = {"not": excludes[0] if len(excludes) == 1 else {"any": excludes}}
     combine = data.get("combine") or "all"
     if not includes:
+        if data.get("everyone") and not excluded:
+            return {"everyone": True}
         return excluded
     if len(includes) == 1:
         included = includes[0]
@@ -290,6 +306,8 @@ def _fields_of(rule: dict[str, Any]) -> dict[str, Any] | None:
         includes = items
     else:
         includes = [rule]
+    if includes == [{"everyone": True}]:
+        return {"combine": "all", "everyone": True}
     data: dict[str, Any] = {"combine": combine}
     for leaf in includes:
         ((name, inner),) = leaf.items()

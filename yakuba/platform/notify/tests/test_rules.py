@@ -246,3 +246,18 @@ def test_too_many_conditions_are_refused() -> None:
     with pytest.raises(ValidationError) as caught:
         parse_rule({"any": [{"age": {"min": n % 100}} for n in range(300)]})
     assert caught.value.code == "too_many"
+
+
+def test_everyone_chooses_every_active_resident() -> None:
+    from yakuba.platform.notify.services import count_residents
+
+    ResidentFactory.create(birth_date=None)
+    ResidentFactory.create()
+    assert count_residents({"everyone": True}, on=date(2026, 4, 1)) == 2
+    assert count_residents({"not": {"everyone": True}}, on=date(2026, 4, 1)) == 0
+
+
+@pytest.mark.parametrize("value", [False, 1, "yes", None])
+def test_everyone_takes_only_true(value: object) -> None:
+    with pytest.raises(ValidationError):
+        parse_rule({"everyone": value})

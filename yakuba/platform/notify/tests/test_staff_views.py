@@ -112,6 +112,11 @@ def compose_data(**overrides: Any) -> dict[str, Any]:
 # --- Segment builder -------------------------------------------------------------------------------
 
 BUILDER_CASES = [
+    ({"everyone": "on"}, {"everyone": True}),
+    (
+        {"everyone": "on", "exclude_languages": ["ja"]},
+        {"not": {"language": ["ja"]}},
+    ),
     ({"districts": ["north"]}, {"district": ["north"]}),
     (
         {"districts": ["north", "south"], "age_min": "65"},
@@ -193,6 +198,7 @@ def test_a_rule_the_builder_cannot_make_opens_as_json(town: dict[str, Any]) -> N
         ({}, "条件を一つ以上指定してください。"),
         ({"age_min": "70", "age_max": "60"}, "「から」の年齢より小さくなっています。"),
         ({"age_min": "200"}, "150"),
+        ({"everyone": "on", "districts": ["north"]}, "「町民全員」を選んだときは"),
         ({"use_json": "on", "rule_json": "{not json"}, "JSONとして読めません。"),
         ({"use_json": "on", "rule_json": '{"district": ["nowhere"]}'}, "存在しない行政区"),
         ({"use_json": "on", "rule_json": '{"colour": ["red"]}'}, "不明な条件です"),
