@@ -76,6 +76,16 @@ class NotifyConfig(AppConfig):
                     NotificationKind(
                         "notify.api", _("他のシステムからの通知"), _("HTTP APIで送られた通知")
                     ),
+                    NotificationKind(
+                        "notify.reply",
+                        _("町からの返信"),
+                        _("やりとりに職員が返信したことを町民に知らせる"),
+                        subject=_("「((件名))」について町から返信がありました"),
+                        body=_(
+                            "「((件名))」について、町から返信がありました。\n\n((返信))\n\n"
+                            "返事は、下のリンクのやりとりから送れます。"
+                        ),
+                    ),
                 ),
                 urls="yakuba.platform.notify.urls",
                 url_prefix="notify/",

@@ -86,11 +86,16 @@ def _deliveries_counted(states: tuple[str, ...]) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+REPLY_KIND = "notify.reply"
+
+
 def message_list() -> QuerySet[Message]:
     """Messages newest first, each with its delivered and failed delivery counts (one query; the
-    counts are subqueries so that the rows are not multiplied by a join)."""
+    counts are subqueries so that the rows are not multiplied by a join). The notices that tell a
+    resident the town answered in a thread are left out: the thread is where staff see them."""
     return (
-        Message.objects.select_related("created_by", "segment")
+        Message.objects.exclude(kind=REPLY_KIND)
+        .select_related("created_by", "segment")
         .annotate(
             delivered_count=_deliveries_counted(SUCCESS_STATES),
             failed_count=_deliveries_counted(FAILURE_STATES),

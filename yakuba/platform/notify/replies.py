@@ -8,6 +8,7 @@ from typing import Any
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,8 +68,27 @@ def add_to_conversation(
         )
     if not from_staff and by is not None and by.pk != recipient.user_id:
         raise ValidationError(_("この通知の受信者ではありません。"))
-    return ConversationMessage.objects.create(
+    message = ConversationMessage.objects.create(
         recipient=recipient, author=by, from_staff=from_staff, body=body, channel=channel
+    )
+    if from_staff:
+        tell_resident_of_reply(recipient, body=body, by=by)
+    return message
+
+
+def tell_resident_of_reply(recipient: Recipient, *, body: str, by: Any) -> None:
+    """A staff answer in a thread reaches the resident on their usual channels: a short notice
+    (kind notify.reply) carrying the answer and a link back to the thread."""
+    from yakuba.platform.notify import delivery, sending
+
+    original = recipient.message
+    subject = original.contents.get("ja", {}).get("subject", "")
+    sending.send(
+        "notify.reply",
+        to=recipient.user,
+        context={"件名": subject, "返信": body},
+        link_url=delivery.absolute_url(reverse("notify:inbox_detail", args=[recipient.pk])),
+        by=by,
     )
 
 
