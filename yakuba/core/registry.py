@@ -28,6 +28,8 @@ class MenuEntry:
     # A Django permission ("app_label.codename") the user needs to see the entry; "" for everyone.
     permission: str = ""
     icon: str = ""
+    # How many things wait for the user there (unread notices…), shown on the card; None for none.
+    count_waiting: Callable[[Any], int] | None = None
 
     def is_visible_to(self, user: Any) -> bool:
         return not self.permission or user.has_perm(self.permission)

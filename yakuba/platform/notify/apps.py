@@ -17,6 +17,7 @@ class NotifyConfig(AppConfig):
             register,
         )
         from yakuba.platform.notify import demo, personal_data
+        from yakuba.platform.notify.queries import unread_count
         from yakuba.platform.notify.channels import email, line, register_channel, sms, webpush
 
         register_channel("email", email.build)
@@ -34,6 +35,7 @@ class NotifyConfig(AppConfig):
                         url_name="notify:inbox",
                         description=_("あなたに届いたお知らせ、質問への回答、町とのやりとり"),
                         icon="mail",
+                        count_waiting=unread_count,
                     ),
                 ),
                 staff_menu=(

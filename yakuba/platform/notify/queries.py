@@ -89,6 +89,11 @@ def _deliveries_counted(states: tuple[str, ...]) -> Coalesce:
 REPLY_KIND = "notify.reply"
 
 
+def unread_count(user: Any) -> int:
+    """The resident's unread notices (未読), for the badge on the portal's card."""
+    return Recipient.objects.filter(user=user, read_at__isnull=True).count()
+
+
 def message_list() -> QuerySet[Message]:
     """Messages newest first, each with its delivered and failed delivery counts (one query; the
     counts are subqueries so that the rows are not multiplied by a join). The notices that tell a

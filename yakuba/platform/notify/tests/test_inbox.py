@@ -678,3 +678,16 @@ def test_the_settings_service_keeps_the_digest_time_when_the_digest_is_switched_
 
     assert (current.daily_digest, current.digest_time) == (False, time(6, 45))
     assert current.channels == ["email"]
+
+
+def test_the_portal_card_shows_how_many_notices_are_unread(client: Any) -> None:
+    from yakuba.platform import notify
+    from yakuba.platform.notify.tests.factories import ResidentFactory
+
+    user = ResidentFactory.create().user
+    client.force_login(user)
+    assert "未読" not in client.get(reverse("core:home")).content.decode()
+    for subject in ("一通目", "二通目"):
+        notify.send("notify.announcement", to=user, contents={"ja": {"subject": subject, "body": "本文"}})
+    assert "未読 2件" in client.get(reverse("core:home")).content.decode()
+    assert "未読 2件" in client.get(reverse("accounts:my_page")).content.decode()
