@@ -17,8 +17,8 @@ class NotifyConfig(AppConfig):
             register,
         )
         from yakuba.platform.notify import demo, personal_data
-        from yakuba.platform.notify.queries import unread_count
         from yakuba.platform.notify.channels import email, line, register_channel, sms, webpush
+        from yakuba.platform.notify.queries import unread_count
 
         register_channel("email", email.build)
         register_channel("line", line.build)

@@ -58,9 +58,9 @@ class Command(BaseCommand):
         subprocess.run([*manage, "recover_jobs", "--older-than", "0", "-v", "0"], check=True)  # noqa: S603
         processes = [
             subprocess.Popen([*manage, "runserver", "--noreload", address]),  # noqa: S603
-            subprocess.Popen(
+            subprocess.Popen(  # noqa: S603
                 [*manage, "db_worker", "--queue-name", "*", "--interval", "1", "--no-reload"]
-            ),  # noqa: S603
+            ),
         ]
         self.stdout.write(self.style.SUCCESS(f"\nYakuba demo is running at http://{address}/"))
         self.stdout.write("Demo sign-ins (email / password):")

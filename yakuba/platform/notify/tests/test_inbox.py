@@ -688,6 +688,8 @@ def test_the_portal_card_shows_how_many_notices_are_unread(client: Any) -> None:
     client.force_login(user)
     assert "未読" not in client.get(reverse("core:home")).content.decode()
     for subject in ("一通目", "二通目"):
-        notify.send("notify.announcement", to=user, contents={"ja": {"subject": subject, "body": "本文"}})
+        notify.send(
+            "notify.announcement", to=user, contents={"ja": {"subject": subject, "body": "本文"}}
+        )
     assert "未読 2件" in client.get(reverse("core:home")).content.decode()
     assert "未読 2件" in client.get(reverse("accounts:my_page")).content.decode()
