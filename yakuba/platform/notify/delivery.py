@@ -43,6 +43,7 @@ from yakuba.platform.notify.models import (
     Message,
     MessageStatus,
     Preferences,
+    Question,
     Recipient,
 )
 
@@ -198,7 +199,12 @@ def claim(deliveries: list[Delivery], *, now: datetime) -> list[Delivery]:
 
 
 def outgoing_for(
-    message: Message, recipient: Recipient, delivery: Delivery, *, committed: list[int]
+    message: Message,
+    recipient: Recipient,
+    delivery: Delivery,
+    *,
+    questions: list[Question],
+    committed: list[int],
 ) -> Outgoing:
     profile = getattr(recipient.user, "resident_profile", None)
     rendered = rendering.render(
@@ -207,7 +213,6 @@ def outgoing_for(
         language=recipient.language,
         recipient_values=rendering.recipient_values(profile),
     )
-    questions = list(message.questions.all())
     choices: tuple[Choice, ...] = ()
     if questions and questions[0].choices:
         choices = tuple(
@@ -233,6 +238,7 @@ def outgoing_for(
         link_url=message.link_url,
         is_emergency=message.is_emergency,
         choices=choices,
+        question_id=questions[0].pk if choices else None,
         idempotency_key=f"notify-delivery-{delivery.pk}",
         point_of_no_return=point_of_no_return,
     )
@@ -286,6 +292,7 @@ def send_group(
 ) -> None:
     """Send claimed deliveries of one channel, sharing one session (an SMTP connection)."""
     adapter = adapter_for(channel)
+    questions = list(message.questions.all())
     try:
         with adapter.session() as sender:
             for delivery in deliveries:
@@ -294,7 +301,9 @@ def send_group(
                 recipient = recipients[delivery.recipient_id]
                 try:
                     with translation.override(site_language(recipient.language)):
-                        outgoing = outgoing_for(message, recipient, delivery, committed=committed)
+                        outgoing = outgoing_for(
+                            message, recipient, delivery, questions=questions, committed=committed
+                        )
                     result = sender.send(outgoing)
                 except Exception as error:  # a channel's bug must not stop the other recipients
                     logger.exception("Channel %s failed on delivery %s", channel, delivery.pk)

@@ -46,6 +46,8 @@ class Outgoing:
     is_emergency: bool = False
     # The first question's choices, offered as buttons where the channel has them (LINE, push).
     choices: tuple[Choice, ...] = ()
+    # The question those choices answer (for answer links).
+    question_id: int | None = None
     # A stable key for the delivery (UUID-like), for services that deduplicate retries.
     idempotency_key: str = ""
     point_of_no_return: Callable[[], None] = field(default=lambda: None)

@@ -30,7 +30,13 @@ from django.urls import reverse
 from yakuba.core.models import Municipality
 from yakuba.platform.notify import replies
 from yakuba.platform.notify.channels import Outgoing, Result
-from yakuba.platform.notify.models import Channel, DeliveryStatus, EmailSuppression
+from yakuba.platform.notify.models import (
+    Channel,
+    DeliveryStatus,
+    EmailSuppression,
+    Question,
+    Recipient,
+)
 
 LEADING_DOT = re.compile(rb"(?m)^\.")
 
@@ -55,32 +61,26 @@ def town_name(language: str) -> str:
     return town.localized_name(language) if town else "Yakuba"
 
 
-def build_email(outgoing: Outgoing) -> EmailMultiAlternatives:
+def build_email(outgoing: Outgoing, *, town: str | None = None) -> EmailMultiAlternatives:
     """The mail a resident receives: the text, links to answer, and a link to their settings."""
-    name = town_name(outgoing.language)
+    name = town or town_name(outgoing.language)
     answer_links = []
-    if outgoing.choices:
-        from yakuba.platform.notify.models import Question, Recipient
-
+    if outgoing.choices and outgoing.question_id is not None:
+        # Only the ids go into the signed token: no query per mail.
         recipient = Recipient(pk=outgoing.recipient_id)
-        question = (
-            Question.objects.filter(message__recipients=outgoing.recipient_id)
-            .order_by("order")
-            .first()
-        )
-        if question is not None:
-            answer_links = [
-                (
-                    choice.label,
-                    _absolute(
-                        reverse(
-                            "notify:answer",
-                            args=[replies.answer_token(recipient, question, choice.code)],
-                        )
-                    ),
-                )
-                for choice in outgoing.choices
-            ]
+        question = Question(pk=outgoing.question_id)
+        answer_links = [
+            (
+                choice.label,
+                _absolute(
+                    reverse(
+                        "notify:answer",
+                        args=[replies.answer_token(recipient, question, choice.code)],
+                    )
+                ),
+            )
+            for choice in outgoing.choices
+        ]
     settings_url = _absolute(reverse("notify:settings"))
     context = {
         "outgoing": outgoing,
@@ -113,6 +113,8 @@ class SmtpSender:
 
     def __init__(self) -> None:
         self.connection: smtplib.SMTP | None = None
+        # The town's name per language, read once per session rather than once per mail.
+        self.town_names: dict[str, str] = {}
 
     def connect(self) -> smtplib.SMTP:
         if self.connection is None:
@@ -143,7 +145,10 @@ class SmtpSender:
     def send(self, outgoing: Outgoing) -> Result:
         # Suppressed and unverified addresses were left out when the channels were planned.
         address = outgoing.user.email
-        content = build_email(outgoing).message().as_bytes(linesep="\r\n")
+        if outgoing.language not in self.town_names:
+            self.town_names[outgoing.language] = town_name(outgoing.language)
+        mail = build_email(outgoing, town=self.town_names[outgoing.language])
+        content = mail.message().as_bytes(linesep="\r\n")
         try:
             return self.transmit(outgoing, bounce_address(outgoing.delivery_id), address, content)
         except (smtplib.SMTPServerDisconnected, OSError) as error:

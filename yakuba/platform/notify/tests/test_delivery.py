@@ -352,3 +352,27 @@ def test_scheduled_message_can_be_cancelled_and_then_sends_nothing(
     assert not Recipient.objects.filter(message=message).exists()
     with pytest.raises(ValidationError):
         sending.cancel(Message.objects.get(pk=message.pk), by=staff)
+
+
+def test_a_mail_carries_one_answer_link_per_choice(mailbox: Any, client: Any) -> None:
+    profile = resident_on(["email"])
+    question = {
+        "kind": "choice",
+        "text": {"ja": "ご無事ですか"},
+        "choices": [
+            {"code": "safe", "label": {"ja": "無事です"}},
+            {"code": "help", "label": {"ja": "助けが必要です"}},
+        ],
+    }
+    announce(profile.user, questions=[question])
+    mail = mailbox.wait_for(to=profile.user.email)
+    body = mailbox.text_body(mail)
+    links = [
+        line.split(": ", 1)[1] for line in body.splitlines() if line.startswith("助けが必要です: ")
+    ]
+    assert len(links) == 1 and "/notify/answer/" in links[0]
+    path = links[0].removeprefix("http://127.0.0.1:8000")
+    client.post(path)
+    from yakuba.platform.notify.models import Reply
+
+    assert Reply.objects.get().choice == "help"
