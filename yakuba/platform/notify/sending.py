@@ -40,6 +40,7 @@ from yakuba.platform.notify.models import (
     QuestionKind,
     Recipient,
     Segment,
+    Template,
 )
 from yakuba.platform.notify.rules import JSONListOverlaps, parse_rule
 from yakuba.platform.notify.services import residents_in
@@ -151,6 +152,7 @@ def send(
     questions: Sequence[dict[str, Any]] = (),
     attachments: Sequence[UploadedFile] = (),
     scheduled_at: datetime | None = None,
+    template: Template | None = None,
     by: Any = None,
     api_key: Any = None,
     reference: str = "",
@@ -192,6 +194,7 @@ def send(
             contents=text,
             context=resolved,
             link_url=link_url,
+            template=template,
             segment=segment if isinstance(segment, Segment) else None,
             rule=rule,
             status=MessageStatus.SCHEDULED if scheduled_at else MessageStatus.SENDING,

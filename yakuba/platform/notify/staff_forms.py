@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yakuba.platform.accounts.models import Language, Topic
-from yakuba.platform.notify import rendering, sending
-from yakuba.platform.notify.models import Priority, QuestionKind, Segment
+from yakuba.platform.notify import rendering, sending, templates_service
+from yakuba.platform.notify.models import Priority, QuestionKind, Segment, Template
 from yakuba.platform.notify.rules import DEFAULT_ELDERLY_AGE, MAX_AGE, parse_rule
 from yakuba.platform.places.models import District
 
@@ -435,6 +435,19 @@ class ComposeForm(forms.Form):
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
+    save_as_template = forms.BooleanField(
+        label=_("送信するときに、この件名と本文をひな形として保存する"), required=False
+    )
+    # The template the text started from (?template=), kept on the message.
+    from_template = forms.ModelChoiceField(
+        queryset=Template.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    save_template_name = forms.CharField(
+        label=_("ひな形の名前"),
+        required=False,
+        max_length=templates_service.MAX_NAME_LENGTH,
+        help_text=_("保存するときだけ入力します。分野と各言語の件名・本文が保存されます。"),
+    )
 
     def __init__(self, *args: Any, can_send_emergency: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -537,6 +550,10 @@ class ComposeForm(forms.Form):
                     self.add_error("scheduled_at", _("送信予定日時を入力してください。"))
             elif scheduled <= timezone.now():
                 self.add_error("scheduled_at", _("送信予定日時は今より後にしてください。"))
+        if data.get("save_as_template"):
+            data["save_template_name"] = (data.get("save_template_name") or "").strip()
+            if not data["save_template_name"] and not self.has_error("save_template_name"):
+                self.add_error("save_template_name", _("ひな形の名前を入力してください。"))
         return data
 
     def _questions(self, data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -33,7 +33,14 @@ from yakuba.core.permissions import staff_required
 from yakuba.platform import notify
 from yakuba.platform.accounts.models import User
 from yakuba.platform.audit import services as audit
-from yakuba.platform.notify import queries, rendering, replies, sending, services
+from yakuba.platform.notify import (
+    queries,
+    rendering,
+    replies,
+    sending,
+    services,
+    templates_service,
+)
 from yakuba.platform.notify.channels import Choice, Outgoing
 from yakuba.platform.notify.channels import email as email_channel
 from yakuba.platform.notify.channels import line as line_channel
@@ -49,6 +56,7 @@ from yakuba.platform.notify.models import (
     QuestionKind,
     Recipient,
     Segment,
+    Template,
 )
 from yakuba.platform.notify.staff_forms import (
     EMERGENCY,
@@ -59,6 +67,7 @@ from yakuba.platform.notify.staff_forms import (
     SegmentNameForm,
     builder_initial,
 )
+from yakuba.platform.notify.template_forms import TemplateChoiceForm, contents_initial
 from yakuba.platform.places.models import District
 
 VIEW = "notify.view_message"
@@ -209,7 +218,13 @@ def _render_compose(
     *,
     count: dict[str, Any] | None = None,
     status: int = 200,
+    template: Template | None = None,
 ) -> HttpResponse:
+    picker = (
+        TemplateChoiceForm(initial={"template": template.pk if template else None})
+        if Template.objects.exists()
+        else None
+    )
     return render(
         request,
         "notify/staff/compose.html",
@@ -218,6 +233,7 @@ def _render_compose(
             "form": form,
             "builder": builder,
             "builder_prefix": BUILDER_PREFIX,
+            "template_picker": picker,
             "breadcrumbs": _crumbs((_("通知を作る"), None)),
         },
         status=status,
@@ -234,7 +250,8 @@ def compose(request: HttpRequest) -> HttpResponse:
         segment_id = request.GET.get("segment")
         if segment_id and segment_id.isdigit():
             form.initial["segment"] = int(segment_id)
-        return _render_compose(request, form, builder)
+        template = _start_from_template(request, form)
+        return _render_compose(request, form, builder, template=template)
     form = _compose_form(request, request.POST, request.FILES)
     builder = SegmentBuilderForm(request.POST, prefix=BUILDER_PREFIX)
     form_ok = form.is_valid()
@@ -257,11 +274,53 @@ def compose(request: HttpRequest) -> HttpResponse:
         "segment_id": segment.pk if segment is not None else None,
         "rule": rule,
         "attachments": _keep_attachments(token, form.cleaned_data.get("attachments") or []),
+        "template_id": template.pk
+        if (template := form.cleaned_data.get("from_template"))
+        else None,
+        "save_template": form.cleaned_data["save_template_name"]
+        if form.cleaned_data.get("save_as_template")
+        else "",
     }
     drafts = request.session.get(DRAFTS, {})
     drafts[token] = draft
     request.session[DRAFTS] = drafts
     return redirect("notify:staff_preview", token=token)
+
+
+def _start_from_template(request: HttpRequest, form: ComposeForm) -> Template | None:
+    """Pre-fill the topic and every language's subject and body from a saved template
+    (?template=<id>, from the picker or the template list)."""
+    template_id = request.GET.get("template", "")
+    if not template_id:
+        return None
+    template = Template.objects.filter(pk=template_id).first() if template_id.isdigit() else None
+    if template is None:
+        messages.warning(request, _("選んだひな形が見つかりません。削除された可能性があります。"))
+        return None
+    form.initial.update(
+        {"topic": template.topic, "from_template": template.pk, **contents_initial(template)}
+    )
+    return template
+
+
+def _save_as_template(request: HttpRequest, draft: dict[str, Any]) -> None:
+    """Keep the sent text as a template (ひな形), when asked on the compose page. Called inside the
+    send's transaction after the one-time token check, so a second click never saves it twice; its
+    own savepoint means a refused template does not undo the message."""
+    try:
+        template = templates_service.create_template(
+            by=request.user,
+            name=draft["save_template"],
+            topic=draft["topic"],
+            contents=draft["contents"],
+        )
+    except ValidationError as error:
+        messages.warning(
+            request,
+            _("ひな形は保存できませんでした: %(reason)s") % {"reason": " ".join(error.messages)},
+        )
+    else:
+        messages.success(request, _("ひな形「%(name)s」として保存しました。") % {"name": template})
 
 
 def _keep_attachments(token: str, uploads: Iterable[UploadedFile]) -> list[dict[str, str]]:
@@ -503,11 +562,14 @@ def send(request: HttpRequest) -> HttpResponse:
                 scheduled_at=scheduled,
                 by=request.user,
                 reference=_reference(token),
+                template=Template.objects.filter(pk=draft.get("template_id") or 0).first(),
             )
         except ValidationError as error:
             for text in error.messages:
                 messages.error(request, text)
             return redirect("notify:staff_preview", token=token)
+        if draft.get("save_template"):
+            _save_as_template(request, draft)
     drafts = request.session.get(DRAFTS, {})
     drafts.pop(token, None)
     request.session[DRAFTS] = drafts

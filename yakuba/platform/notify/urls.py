@@ -10,5 +10,6 @@ urlpatterns = [
     path("push/", include("yakuba.platform.notify.push_urls")),
     path("line/", include("yakuba.platform.notify.line_urls")),
     path("staff/api-keys/", include("yakuba.platform.notify.apikey_urls")),
+    path("staff/templates/", include("yakuba.platform.notify.template_urls")),
     path("staff/", include("yakuba.platform.notify.staff_urls")),
 ]
