@@ -49,11 +49,26 @@ ROLES: dict[str, list[str]] = {
         "places.delete_place",
         "places.view_place",
     ],
+    "通知担当": [
+        "notify.view_message",
+        "notify.add_message",
+        "notify.send_emergency",
+        "notify.add_segment",
+        "notify.view_reply",
+        "notify.add_conversationmessage",
+    ],
 }
 
 # (email, department, display name, title, roles, superuser)
 NAMED_STAFF = [
-    ("staff@example.jp", "chomin", "窓口 一郎", "主事", ["窓口担当", "場所管理"], False),
+    (
+        "staff@example.jp",
+        "chomin",
+        "窓口 一郎",
+        "主事",
+        ["窓口担当", "場所管理", "通知担当"],
+        False,
+    ),
     ("auditor@example.jp", "soumu", "監査 二郎", "主査", ["監査担当"], False),
     ("admin@example.jp", "kikaku", "管理 三子", "係長", [], True),
 ]

@@ -251,6 +251,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         if segment_id and segment_id.isdigit():
             form.initial["segment"] = int(segment_id)
         template = _start_from_template(request, form)
+        builder = _start_from_draft(request, form) or builder
         return _render_compose(request, form, builder, template=template)
     form = _compose_form(request, request.POST, request.FILES)
     builder = SegmentBuilderForm(request.POST, prefix=BUILDER_PREFIX)
@@ -277,6 +278,12 @@ def compose(request: HttpRequest) -> HttpResponse:
         "template_id": template.pk
         if (template := form.cleaned_data.get("from_template"))
         else None,
+        # What was typed, so that "作り直す" on the preview opens the form as it was left.
+        "fields": {
+            name: request.POST.getlist(name)
+            for name in form.fields
+            if name in request.POST and name != "attachments"
+        },
         "save_template": form.cleaned_data["save_template_name"]
         if form.cleaned_data.get("save_as_template")
         else "",
@@ -301,6 +308,20 @@ def _start_from_template(request: HttpRequest, form: ComposeForm) -> Template | 
         {"topic": template.topic, "from_template": template.pk, **contents_initial(template)}
     )
     return template
+
+
+def _start_from_draft(request: HttpRequest, form: ComposeForm) -> SegmentBuilderForm | None:
+    """Open the compose form as it was left (?draft=<token>, the preview's "作り直す"); the
+    builder gets the conditions back from the rule. Attachments must be chosen again."""
+    token = request.GET.get("draft", "")
+    draft = _draft(request, token) if token else None
+    if draft is None:
+        return None
+    for name, values in draft.get("fields", {}).items():
+        form.initial[name] = values if len(values) > 1 else values[0]
+    if draft["segment_id"] is not None:
+        return None
+    return SegmentBuilderForm(initial=builder_initial(draft["rule"]), prefix=BUILDER_PREFIX)
 
 
 def _save_as_template(request: HttpRequest, draft: dict[str, Any]) -> None:
@@ -818,7 +839,7 @@ def _answer_chart(answers: queries.QuestionAnswers) -> dict[str, Any]:
     return {
         "rows": rows,
         "legend": [(colors[code], label) for code, label in answers.choices],
-        "height": 20 + len(rows) * row + 24,
+        "height": 20 + len(rows) * row,
         "left": left,
         "width": left + width + 60,
         "legend_y": 20 + len(rows) * row,
@@ -1031,7 +1052,10 @@ def conversation(request: HttpRequest, pk: int, recipient_pk: int) -> HttpRespon
             "recipient": recipient,
             "profile": profile,
             "notice": rendering.render(
-                message.contents, message.context, language=rendering.JAPANESE
+                message.contents,
+                message.context,
+                language=rendering.JAPANESE,
+                recipient_values=rendering.recipient_values(profile),
             ),
             "thread": queries.thread(recipient),
             "form": form,

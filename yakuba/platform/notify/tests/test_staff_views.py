@@ -759,3 +759,20 @@ def test_every_page_is_closed_to_residents_and_to_staff_without_the_permission(
         login(staff, [p for p in ALL if p != permission])
         assert getattr(staff, method)(url).status_code == 403, (url, permission)
     assert AuditEntry.objects.filter(action__in=[AuditAction.READ, AuditAction.EXPORT]).count() == 0
+
+
+def test_starting_again_from_the_preview_keeps_what_was_typed(
+    client: Client, town: dict[str, Any]
+) -> None:
+    login(client)
+    response = client.post(
+        reverse("notify:staff_compose"),
+        compose_data(subject_ja="断水のお知らせ（再）", body_en="Water is off."),
+    )
+    preview = client.get(response["Location"]).content.decode()
+    again = re.search(r'href="([^"]*\?draft=[^"]+)"', preview)
+    assert again
+    page = client.get(again.group(1).replace("&amp;", "&")).content.decode()
+    assert "断水のお知らせ（再）" in page
+    assert "Water is off." in page
+    assert re.search(r'name="seg-districts" value="north"[^>]*checked', page)
