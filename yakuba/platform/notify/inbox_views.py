@@ -22,7 +22,7 @@ from yakuba.core.permissions import passed_second_factor
 from yakuba.platform.accounts import services as accounts
 from yakuba.platform.accounts.models import User
 from yakuba.platform.notify import preferences, rendering, replies
-from yakuba.platform.notify.channels import webpush
+from yakuba.platform.notify.channels import line, webpush
 from yakuba.platform.notify.inbox_forms import (
     AnswerForm,
     ConversationForm,
@@ -430,6 +430,8 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
             "form": form,
             # Empty when Web Push is off: the push button then renders nothing.
             "vapid_public_key": webpush.vapid_public_key(),
+            # The link to LINE's account link only when the town has a LINE official account.
+            "line_enabled": line.build().is_configured,
             "breadcrumbs": [
                 (_("マイページ"), reverse("accounts:my_page")),
                 _inbox_crumb(),

@@ -192,6 +192,16 @@ class Message(models.Model):
     def is_emergency(self) -> bool:
         return self.priority == Priority.EMERGENCY
 
+    @property
+    def kind_label(self) -> str:
+        """The kind as staff know it (お知らせ, 申請の状況…), from the module that declared it."""
+        from yakuba.core.registry import registry
+
+        for kind in registry.notification_kinds():
+            if kind.code == self.kind:
+                return str(kind.label)
+        return self.kind
+
 
 def attachment_path(instance: MessageAttachment, filename: str) -> str:
     return f"notify/attachments/{instance.message_id}/{filename}"

@@ -693,3 +693,15 @@ def test_the_portal_card_shows_how_many_notices_are_unread(client: Any) -> None:
         )
     assert "未読 2件" in client.get(reverse("core:home")).content.decode()
     assert "未読 2件" in client.get(reverse("accounts:my_page")).content.decode()
+
+
+def test_the_line_link_is_offered_only_when_the_town_has_a_line_account(
+    client: Any, settings: Any
+) -> None:
+    from yakuba.platform.notify.tests.factories import ResidentFactory
+
+    client.force_login(ResidentFactory.create().user)
+    settings.NOTIFY_LINE_CHANNEL_ACCESS_TOKEN = ""
+    assert "LINEと連携する" not in client.get(reverse("notify:settings")).content.decode()
+    settings.NOTIFY_LINE_CHANNEL_ACCESS_TOKEN = "token"
+    assert "LINEと連携する" in client.get(reverse("notify:settings")).content.decode()
