@@ -17,11 +17,14 @@ from __future__ import annotations
 import logging
 import time as clock
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -328,8 +331,31 @@ def is_given_up(delivery: Delivery) -> bool:
     )
 
 
+@contextmanager
+def commits_without_waiting_for_disk() -> Iterator[None]:
+    """On PostgreSQL, the slice's state commits do not wait for the disk (synchronous_commit off
+    for this connection while the slice runs). They are visible at once, so a killed worker loses
+    nothing; only a crash of PostgreSQL itself could forget the last fraction of a second of
+    "sent" marks and send those mails again (decision 0008). It roughly halves the time per mail."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def deliver_batch(batch: DeliveryBatch) -> datetime | None:
     """Deliver one slice of a message; returns when to come back (None: the slice is done)."""
+    with commits_without_waiting_for_disk():
+        return _deliver_batch(batch)
+
+
+def _deliver_batch(batch: DeliveryBatch) -> datetime | None:
     message = batch.message
     if message.status == MessageStatus.CANCELLED:
         DeliveryBatch.objects.filter(pk=batch.pk).update(finished_at=timezone.now())

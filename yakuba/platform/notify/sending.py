@@ -13,7 +13,7 @@ priority queue whatever their size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -255,6 +255,19 @@ def eligible(message: Message, users: QuerySet[User]) -> QuerySet[User]:
     return users.exclude(resident_profile__in=opted_out.values("pk"))
 
 
+def pages(rows: QuerySet[Any, Any], *, size: int) -> Iterator[list[Any]]:
+    """Rows in pk order, a page at a time, with no cursor held open between pages: on SQLite,
+    writing while a read cursor is open fails at once ("database is locked") when another worker
+    wrote in between. `rows` is a values_list whose first value (or only value) is the pk."""
+    last: int | None = None
+    while True:
+        page = list((rows if last is None else rows.filter(pk__gt=last))[:size])
+        if not page:
+            return
+        yield page
+        last = page[-1][0] if isinstance(page[-1], tuple) else page[-1]
+
+
 def add_recipients(message: Message, users: QuerySet[User]) -> int:
     """Create the inbox entries and delivery slices for these users; safe to run again (existing
     recipients and slices are kept). Returns how many recipients the message has."""
@@ -262,39 +275,28 @@ def add_recipients(message: Message, users: QuerySet[User]) -> int:
     rows = users.order_by("pk").values_list(
         "pk", "resident_profile__preferred_language", "resident_profile__simple_japanese"
     )
-    page: list[Recipient] = []
-    for pk, language, simple in rows.iterator(chunk_size=2000):
-        page.append(
-            Recipient(
-                message=message,
-                user_id=pk,
-                language=rendering.choose_language(
-                    message.contents,
-                    preferred=language or rendering.JAPANESE,
-                    simple_japanese=bool(simple),
-                ),
-            )
+    for page in pages(rows, size=2000):
+        Recipient.objects.bulk_create(
+            [
+                Recipient(
+                    message=message,
+                    user_id=pk,
+                    language=rendering.choose_language(
+                        message.contents,
+                        preferred=language or rendering.JAPANESE,
+                        simple_japanese=bool(simple),
+                    ),
+                )
+                for pk, language, simple in page
+            ],
+            ignore_conflicts=True,
         )
-        if len(page) == BATCH_SIZE:
-            Recipient.objects.bulk_create(page, ignore_conflicts=True)
-            page = []
-    Recipient.objects.bulk_create(page, ignore_conflicts=True)
+    count = 0
     recipient_ids = (
         Recipient.objects.filter(message=message).order_by("pk").values_list("pk", flat=True)
     )
-    count = 0
-    chunk: list[int] = []
-    for recipient_id in recipient_ids.iterator(chunk_size=5000):
-        count += 1
-        chunk.append(recipient_id)
-        if len(chunk) == BATCH_SIZE:
-            DeliveryBatch.objects.get_or_create(
-                message=message,
-                first_recipient_id=chunk[0],
-                defaults={"last_recipient_id": chunk[-1]},
-            )
-            chunk = []
-    if chunk:
+    for chunk in pages(recipient_ids, size=BATCH_SIZE):
+        count += len(chunk)
         DeliveryBatch.objects.get_or_create(
             message=message, first_recipient_id=chunk[0], defaults={"last_recipient_id": chunk[-1]}
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -108,6 +109,14 @@ def _absolute(path: str) -> str:
     return settings.NOTIFY_PUBLIC_BASE_URL.rstrip("/") + path
 
 
+def no_delay(connection: smtplib.SMTP) -> None:
+    """Content and the final "." go out in two writes (the point of no return lies between them);
+    with Nagle's algorithm the "." waits for the server's delayed ACK (40 ms on Linux): 22 mails a
+    second per worker instead of thousands. The option stays set through STARTTLS."""
+    if connection.sock is not None:
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class SmtpSender:
     """Sends mails one by one on one connection, reconnecting after a dropped connection."""
 
@@ -125,10 +134,12 @@ class SmtpSender:
                     timeout=settings.EMAIL_TIMEOUT,
                     context=ssl.create_default_context(),
                 )
+                no_delay(connection)
             else:
                 connection = smtplib.SMTP(
                     settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=settings.EMAIL_TIMEOUT
                 )
+                no_delay(connection)
                 if settings.EMAIL_USE_TLS:
                     connection.starttls(context=ssl.create_default_context())
             if settings.EMAIL_HOST_USER:
