@@ -10,7 +10,7 @@ import csv
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -344,8 +344,24 @@ def _save_as_template(request: HttpRequest, draft: dict[str, Any]) -> None:
         messages.success(request, _("ひな形「%(name)s」として保存しました。") % {"name": template})
 
 
+def _forget_stale_drafts() -> None:
+    """Remove attachments of drafts never sent (older than a day): the session that held the draft
+    is gone or the clerk gave up, and nobody else can reach them."""
+    if not default_storage.exists(DRAFT_FOLDER):
+        return
+    cutoff = timezone.now() - timedelta(days=1)
+    folders, _files = default_storage.listdir(DRAFT_FOLDER)
+    for folder in folders:
+        path = f"{DRAFT_FOLDER}/{folder}"
+        _sub, names = default_storage.listdir(path)
+        if all(default_storage.get_modified_time(f"{path}/{n}") < cutoff for n in names):
+            for name in names:
+                default_storage.delete(f"{path}/{name}")
+
+
 def _keep_attachments(token: str, uploads: Iterable[UploadedFile]) -> list[dict[str, str]]:
     """Store uploads until the message is sent (the preview is a second request)."""
+    _forget_stale_drafts()
     kept = []
     for upload in uploads:
         content_type = sending.check_attachment(upload)

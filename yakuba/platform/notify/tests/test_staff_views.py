@@ -776,3 +776,24 @@ def test_starting_again_from_the_preview_keeps_what_was_typed(
     assert "断水のお知らせ（再）" in page
     assert "Water is off." in page
     assert re.search(r'name="seg-districts" value="north"[^>]*checked', page)
+
+
+def test_attachments_of_drafts_never_sent_are_removed_after_a_day(
+    client: Client, town: dict[str, Any], tmp_path: Path
+) -> None:
+    import os
+    import time
+
+    stale = tmp_path / "notify" / "drafts" / "abandoned" / "old.pdf"
+    fresh = tmp_path / "notify" / "drafts" / "in-progress" / "new.pdf"
+    for path in (stale, fresh):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(PDF)
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(stale, (two_days_ago, two_days_ago))
+    login(client)
+    data = compose_data()
+    data["attachments"] = [SimpleUploadedFile("notice.pdf", PDF, "application/pdf")]
+    preview_token(client, data)
+    assert not stale.exists()
+    assert fresh.exists()
