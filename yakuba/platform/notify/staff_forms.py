@@ -371,6 +371,34 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+def add_language_fields(form: forms.Form) -> None:
+    """A subject and a body for each language (Japanese required): the compose and template forms."""
+    for code, name in LANGUAGES:
+        required = code == rendering.JAPANESE
+        form.fields[field_name("subject", code)] = forms.CharField(
+            label=_("件名（%(language)s）") % {"language": name},
+            required=required,
+            max_length=rendering.MAX_SUBJECT_LENGTH,
+        )
+        form.fields[field_name("body", code)] = forms.CharField(
+            label=_("本文（%(language)s）") % {"language": name},
+            required=required,
+            max_length=rendering.MAX_BODY_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 8 if required else 4}),
+            help_text=_("((氏名)) と ((行政区)) は受け取る人ごとに置き換わります。")
+            if required
+            else "",
+        )
+
+
+def language_fields(form: forms.Form) -> list[tuple[str, str, forms.BoundField, forms.BoundField]]:
+    """(code, language name, subject field, body field) for the template's language sections."""
+    return [
+        (code, str(name), form[field_name("subject", code)], form[field_name("body", code)])
+        for code, name in LANGUAGES
+    ]
+
+
 class ComposeForm(forms.Form):
     """The message: kind, topic, text in each language, link, attachments, questions, schedule.
 
@@ -452,22 +480,7 @@ class ComposeForm(forms.Form):
     def __init__(self, *args: Any, can_send_emergency: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.can_send_emergency = can_send_emergency
-        for code, name in LANGUAGES:
-            required = code == rendering.JAPANESE
-            self.fields[field_name("subject", code)] = forms.CharField(
-                label=_("件名（%(language)s）") % {"language": name},
-                required=required,
-                max_length=rendering.MAX_SUBJECT_LENGTH,
-            )
-            self.fields[field_name("body", code)] = forms.CharField(
-                label=_("本文（%(language)s）") % {"language": name},
-                required=required,
-                max_length=rendering.MAX_BODY_LENGTH,
-                widget=forms.Textarea(attrs={"rows": 8 if required else 4}),
-                help_text=_("((氏名)) と ((行政区)) は受け取る人ごとに置き換わります。")
-                if required
-                else "",
-            )
+        add_language_fields(self)
         for number in QUESTION_SLOTS:
             self.fields[f"q{number}_text"] = forms.CharField(
                 label=_("質問%(n)dの文") % {"n": number}, required=False, max_length=500
@@ -492,10 +505,7 @@ class ComposeForm(forms.Form):
 
     # Field groups for the template.
     def language_fields(self) -> list[tuple[str, str, forms.BoundField, forms.BoundField]]:
-        return [
-            (code, str(name), self[field_name("subject", code)], self[field_name("body", code)])
-            for code, name in LANGUAGES
-        ]
+        return language_fields(self)
 
     def question_fields(self) -> list[tuple[int, list[forms.BoundField]]]:
         return [

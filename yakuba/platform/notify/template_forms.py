@@ -9,9 +9,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from yakuba.platform.accounts.models import Topic
-from yakuba.platform.notify import rendering, templates_service
+from yakuba.platform.notify import templates_service
 from yakuba.platform.notify.models import Template
-from yakuba.platform.notify.staff_forms import LANGUAGES, field_name
+from yakuba.platform.notify.staff_forms import (
+    LANGUAGES,
+    add_language_fields,
+    field_name,
+    language_fields,
+)
 
 
 def contents_initial(template: Template) -> dict[str, str]:
@@ -43,29 +48,11 @@ class TemplateForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for code, name in LANGUAGES:
-            required = code == rendering.JAPANESE
-            self.fields[field_name("subject", code)] = forms.CharField(
-                label=_("件名（%(language)s）") % {"language": name},
-                required=required,
-                max_length=rendering.MAX_SUBJECT_LENGTH,
-            )
-            self.fields[field_name("body", code)] = forms.CharField(
-                label=_("本文（%(language)s）") % {"language": name},
-                required=required,
-                max_length=rendering.MAX_BODY_LENGTH,
-                widget=forms.Textarea(attrs={"rows": 8 if required else 4}),
-                help_text=_("((氏名)) と ((行政区)) は受け取る人ごとに置き換わります。")
-                if required
-                else "",
-            )
+        add_language_fields(self)
         self.contents: dict[str, dict[str, str]] = {}
 
     def language_fields(self) -> list[tuple[str, str, forms.BoundField, forms.BoundField]]:
-        return [
-            (code, str(name), self[field_name("subject", code)], self[field_name("body", code)])
-            for code, name in LANGUAGES
-        ]
+        return language_fields(self)
 
     def raw_contents(self) -> dict[str, dict[str, str]]:
         """The text as typed (bound form) or as initially shown, whether valid or not: the page
