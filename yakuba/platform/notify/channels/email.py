@@ -14,6 +14,7 @@ feedback reports) are recorded by `notify.bounces`.
 
 from __future__ import annotations
 
+import functools
 import re
 import smtplib
 import socket
@@ -42,8 +43,15 @@ from yakuba.platform.notify.models import (
 LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
+@functools.lru_cache(maxsize=16)
+def bare_address(value: str) -> str:
+    """The address in a setting like "Town <town@example.jp>", parsed once per value (every
+    mail needs it; keyed by the value, so changed settings are still honoured)."""
+    return parseaddr(value)[1]
+
+
 def sender_domain() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return bare_address(settings.DEFAULT_FROM_EMAIL).rpartition("@")[2] or "localhost"
 
 
 def message_id_for(delivery_id: int) -> str:
@@ -53,7 +61,7 @@ def message_id_for(delivery_id: int) -> str:
 
 def bounce_address(delivery_id: int) -> str:
     """VERP envelope sender: a bounce names the delivery it is about."""
-    local, _at, domain = parseaddr(settings.NOTIFY_BOUNCE_ADDRESS)[1].partition("@")
+    local, _at, domain = bare_address(settings.NOTIFY_BOUNCE_ADDRESS).partition("@")
     return f"{local}+{delivery_id}@{domain}"
 
 
@@ -93,7 +101,7 @@ def build_email(outgoing: Outgoing, *, town: str | None = None) -> EmailMultiAlt
     mail = EmailMultiAlternatives(
         subject=f"[{name}] {outgoing.subject}",
         body=body,
-        from_email=formataddr((name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
+        from_email=formataddr((name, bare_address(settings.DEFAULT_FROM_EMAIL))),
         to=[outgoing.user.email],
         headers={
             "Message-ID": message_id_for(outgoing.delivery_id),
