@@ -1079,7 +1079,12 @@ def conversation(request: HttpRequest, pk: int, recipient_pk: int) -> HttpRespon
             "breadcrumbs": _message_crumbs(
                 message,
                 (_("町民とのやりとり"), reverse("notify:staff_conversations", args=[message.pk])),
-                (_("受信者 %(id)s") % {"id": recipient.pk}, None),
+                (
+                    profile.full_name
+                    if profile is not None and profile.full_name
+                    else _("受信者 %(id)s") % {"id": recipient.pk},
+                    None,
+                ),
             ),
         },
     )
