@@ -4,6 +4,7 @@
 `SECRET_KEY` mandatory. Everything else keeps a default that works for the demo on SQLite.
 """
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "yakuba.platform.places",
     "yakuba.platform.accounts",
     "yakuba.platform.notify",
+    "yakuba.modules.reports",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +215,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# Leaflet (the report map) is served from the django-leaflet package's static files, without the
+# app itself: its admin integration needs GeoDjango (GDAL), which Yakuba does not use.
+_leaflet = importlib.util.find_spec("leaflet")
+STATICFILES_DIRS = [Path(_leaflet.origin).parent / "static"] if _leaflet and _leaflet.origin else []
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -252,10 +258,21 @@ JOB_RETRY_BASE_SECONDS = int(os.environ.get("JOB_RETRY_BASE_SECONDS", "30"))
 JOB_ABANDONED_AFTER_SECONDS = int(os.environ.get("JOB_ABANDONED_AFTER_SECONDS", "900"))
 
 # Content Security Policy (django-csp 4): same-origin only; htmx and our scripts are served locally.
+# Map background tiles (地理院タイル by default): fetched by the resident's browser, never by the
+# server; the map works without them (a pin on a blank grid) when they cannot be reached.
+MAP_TILE_URL = os.environ.get(
+    "MAP_TILE_URL", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+)
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "MAP_TILE_ATTRIBUTION",
+    '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>',
+)
+_tile_origin = "/".join(MAP_TILE_URL.split("/")[:3]) if "://" in MAP_TILE_URL else ""
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *([_tile_origin] if _tile_origin else [])],
         "style-src": ["'self'"],
         "script-src": ["'self'"],
         "connect-src": ["'self'"],

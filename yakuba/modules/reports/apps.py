@@ -1,0 +1,65 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "yakuba.modules.reports"
+    label = "reports"
+    verbose_name = _("町民からの通報")
+
+    def ready(self) -> None:
+        from yakuba.core.registry import (
+            MenuEntry,
+            ModuleEntry,
+            NotificationKind,
+            Permission,
+            register,
+        )
+        from yakuba.modules.reports import demo
+
+        register(
+            ModuleEntry(
+                app_label=self.label,
+                title=self.verbose_name,
+                resident_menu=(
+                    MenuEntry(
+                        label=_("道路や街灯の不具合を知らせる"),
+                        url_name="reports:new",
+                        description=_(
+                            "道路の穴、街灯の球切れ、不法投棄、倒木などを、写真と地図で町に知らせる"
+                        ),
+                        icon="alert",
+                    ),
+                ),
+                permissions=(
+                    Permission("view_report", _("通報を見る")),
+                    Permission("change_report", _("通報の状態を変える")),
+                    Permission("add_open311client", _("Open311のアプリを登録する")),
+                ),
+                notification_kinds=(
+                    NotificationKind(
+                        "reports.received",
+                        _("通報の受付"),
+                        subject=_("通報 #((report.pk)) を受け付けました"),
+                        body=_(
+                            "((氏名))様\nご連絡ありがとうございます。「((category))」の通報を"
+                            "受け付けました（受付番号 #((report.pk))）。\n対応の状況は、下の"
+                            "リンクから見られます。"
+                        ),
+                    ),
+                    NotificationKind(
+                        "reports.updated",
+                        _("通報の状況の変化"),
+                        subject=_("通報 #((report.pk)) の状況: ((status))"),
+                        body=_(
+                            "((氏名))様\nご連絡いただいた通報 #((report.pk)) の状況が"
+                            "「((status))」になりました。\n\n((note))"
+                        ),
+                    ),
+                ),
+                urls="yakuba.modules.reports.urls",
+                url_prefix="reports/",
+                load_demo=demo.load_demo,
+                order=200,
+            )
+        )
