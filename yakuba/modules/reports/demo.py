@@ -27,18 +27,60 @@ DEPARTMENTS = {
 
 # (code, name, English, group, icon, department, description)
 CATEGORIES = [
-    ("pothole", "道路の穴・段差", "Pothole or broken road", "道路", "pothole", "toshi",
-     "車道や歩道の穴、段差、陥没。"),
-    ("streetlight", "街灯が点かない", "Street light out", "道路", "streetlight", "toshi",
-     "夜に点かない、昼も点いたまま、点滅している街灯。"),
-    ("dumping", "ごみの不法投棄", "Illegal dumping", "環境", "dumping", "chomin",
-     "道ばたや空き地に捨てられたごみ、家電、タイヤなど。"),
-    ("fallen-tree", "倒木・枝の張り出し", "Fallen tree or overhanging branch", "道路", "tree", "toshi",
-     "道をふさぐ木や、通行のじゃまになる枝。"),
-    ("dead-animal", "動物の死がい", "Dead animal", "環境", "animal", "chomin",
-     "道路や公園にある動物の死がい。触らずにお知らせください。"),
-    ("other", "その他の困りごと", "Something else", "その他", "other", "chomin",
-     "上にないもの。内容に合わせて担当の課に回します。"),
+    (
+        "pothole",
+        "道路の穴・段差",
+        "Pothole or broken road",
+        "道路",
+        "pothole",
+        "toshi",
+        "車道や歩道の穴、段差、陥没。",
+    ),
+    (
+        "streetlight",
+        "街灯が点かない",
+        "Street light out",
+        "道路",
+        "streetlight",
+        "toshi",
+        "夜に点かない、昼も点いたまま、点滅している街灯。",
+    ),
+    (
+        "dumping",
+        "ごみの不法投棄",
+        "Illegal dumping",
+        "環境",
+        "dumping",
+        "chomin",
+        "道ばたや空き地に捨てられたごみ、家電、タイヤなど。",
+    ),
+    (
+        "fallen-tree",
+        "倒木・枝の張り出し",
+        "Fallen tree or overhanging branch",
+        "道路",
+        "tree",
+        "toshi",
+        "道をふさぐ木や、通行のじゃまになる枝。",
+    ),
+    (
+        "dead-animal",
+        "動物の死がい",
+        "Dead animal",
+        "環境",
+        "animal",
+        "chomin",
+        "道路や公園にある動物の死がい。触らずにお知らせください。",
+    ),
+    (
+        "other",
+        "その他の困りごと",
+        "Something else",
+        "その他",
+        "other",
+        "chomin",
+        "上にないもの。内容に合わせて担当の課に回します。",
+    ),
 ]
 
 
@@ -108,10 +150,34 @@ def load_demo() -> None:
     resident = User.objects.filter(email="resident@example.jp").first()
     now = timezone.now()
     samples = [
-        ("pothole", "04", 0.4, 0.6, "県道の歩道側に深さ10cmほどの穴があります。自転車が危ないです。", Status.IN_PROGRESS, 6),
+        (
+            "pothole",
+            "04",
+            0.4,
+            0.6,
+            "県道の歩道側に深さ10cmほどの穴があります。自転車が危ないです。",
+            Status.IN_PROGRESS,
+            6,
+        ),
         ("streetlight", "07", 0.5, 0.5, "公民館前の街灯が夜に点きません。", Status.RECEIVED, 1),
-        ("dumping", "11", 0.3, 0.7, "農道脇に古いテレビとタイヤが捨てられています。", Status.FIXED, 14),
-        ("fallen-tree", "02", 0.6, 0.4, "強風で倒れた木が町道を半分ふさいでいます。", Status.FIXED, 3),
+        (
+            "dumping",
+            "11",
+            0.3,
+            0.7,
+            "農道脇に古いテレビとタイヤが捨てられています。",
+            Status.FIXED,
+            14,
+        ),
+        (
+            "fallen-tree",
+            "02",
+            0.6,
+            0.4,
+            "強風で倒れた木が町道を半分ふさいでいます。",
+            Status.FIXED,
+            3,
+        ),
     ]
     for code, district, across, up, text, status, days_ago in samples:
         latitude, longitude = point_in_tile(district, across, up)
@@ -134,6 +200,8 @@ def load_demo() -> None:
                 report=report,
                 by_staff=True,
                 status=status,
-                note="現地を確認しました。" if status == Status.IN_PROGRESS else "撤去・補修しました。ご連絡ありがとうございました。",
+                note="現地を確認しました。"
+                if status == Status.IN_PROGRESS
+                else "撤去・補修しました。ご連絡ありがとうございました。",
                 created_at=now - timedelta(days=max(days_ago - 1, 0)),
             )

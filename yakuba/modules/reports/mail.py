@@ -26,4 +26,6 @@ def mail_update_to_anonymous(report: Report, update: ReportUpdate) -> None:
             "number": report.pk,
             "status": report.get_status_display(),
         }
-    send_email_later(EmailMessage(subject=f"[{name}] {subject}", body=body, to=[report.reporter_email]))
+    send_email_later(
+        EmailMessage(subject=f"[{name}] {subject}", body=body, to=[report.reporter_email])
+    )

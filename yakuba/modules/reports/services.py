@@ -18,9 +18,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from yakuba.platform import notify
-from yakuba.platform.accounts.models import User
-from yakuba.platform.places.services import find_district
 from yakuba.modules.reports import photos as photo_processing
 from yakuba.modules.reports.models import (
     MAX_DESCRIPTION_LENGTH,
@@ -34,6 +31,9 @@ from yakuba.modules.reports.models import (
     ReportUpdate,
     Status,
 )
+from yakuba.platform import notify
+from yakuba.platform.accounts.models import User
+from yakuba.platform.places.services import find_district
 
 MAX_PHOTOS = 5
 EARTH_RADIUS_M = 6_371_000
@@ -81,7 +81,9 @@ def nearby_open_reports(
         longitude__range=(longitude - dlon, longitude + dlon),
     ).select_related("category")
     found = [
-        Nearby(r, distance_m(latitude, longitude, r.latitude, r.longitude)) for r in candidates
+        Nearby(r, distance_m(latitude, longitude, r.latitude, r.longitude))
+        for r in candidates
+        if r.latitude is not None and r.longitude is not None
     ]
     return sorted((n for n in found if n.distance_m <= radius_m), key=lambda n: n.distance_m)
 
@@ -256,7 +258,10 @@ def save_photo(
     report: Report, photo: photo_processing.ProcessedPhoto, *, kind: str = ReportPhoto.Kind.REPORTED
 ) -> ReportPhoto:
     item = ReportPhoto(
-        report=report, width=photo.width, height=photo.height, kind=kind,
+        report=report,
+        width=photo.width,
+        height=photo.height,
+        kind=kind,
         # The town's own "after" photos are public at once; residents' wait for a look.
         is_public=kind == ReportPhoto.Kind.AFTER,
     )
@@ -323,7 +328,9 @@ def add_comment(
             _("コメントは%(limit)d文字以内にしてください。") % {"limit": MAX_DESCRIPTION_LENGTH}
         )
     if is_blocked(reporter=by, email=""):
-        raise ValidationError(_("この送信者からの通報は受け付けていません。役場にお問い合わせください。"))
+        raise ValidationError(
+            _("この送信者からの通報は受け付けていません。役場にお問い合わせください。")
+        )
     saved_photo = save_photo(report, photo_processing.process_photo(photo)) if photo else None
     Report.objects.filter(pk=report.pk).update(updated_at=timezone.now())
     return ReportUpdate.objects.create(
@@ -354,7 +361,9 @@ def reopen(report: Report, *, by: User | None, note: str) -> ReportUpdate:
 def tell_reporter(report: Report, update: ReportUpdate) -> None:
     """The reporter hears of every public change: through notify when signed in (their channels),
     by one mail when they gave only an address."""
-    if update.is_internal or (update.author_id is not None and update.author_id == report.reporter_id):
+    if update.is_internal or (
+        update.author_id is not None and update.author_id == report.reporter_id
+    ):
         return
     status = report.get_status_display()
     if report.reporter_id is not None:

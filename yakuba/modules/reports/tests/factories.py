@@ -15,7 +15,9 @@ OUTSIDE = (38.2, 141.2)
 
 
 def town_district() -> object:
-    return DistrictFactory.create(code="arahama", name="荒浜", boundary=square(TOWN_WEST, TOWN_SOUTH))
+    return DistrictFactory.create(
+        code="arahama", name="荒浜", boundary=square(TOWN_WEST, TOWN_SOUTH)
+    )
 
 
 class CategoryFactory(factory.django.DjangoModelFactory[Category]):

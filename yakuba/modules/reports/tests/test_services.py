@@ -173,7 +173,9 @@ def test_staff_change_the_status_and_the_reporter_hears_of_it() -> None:
 
 def test_an_anonymous_reporter_with_an_address_gets_a_mail(mailbox: Any) -> None:
     report = submit(reporter_email="walker@example.jp")
-    services.change_status(report, by=StaffFactory.create(), status=Status.IN_PROGRESS, note="確認中")
+    services.change_status(
+        report, by=StaffFactory.create(), status=Status.IN_PROGRESS, note="確認中"
+    )
     mail = mailbox.wait_for(to="walker@example.jp")
     assert "対応中" in mail["Subject"]
     assert "確認中" in mailbox.text_body(mail)
