@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 # HEIC/HEIF support comes from a Pillow plugin; registering it twice is harmless but once is enough.
 pillow_heif.register_heif_opener()
@@ -40,12 +40,28 @@ JPEG_QUALITY = 85
 # (many Android and iPhone portrait shots); it is a JPEG to the resident and to us.
 _ACCEPTED_FORMATS = ("JPEG", "PNG", "HEIF")
 _MEDIA_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "HEIF": "image/heif"}
-# ISO/IEC 23008-12 brands of HEVC-coded HEIF files, i.e. what iPhones call HEIC.
+# ISO/IEC 23008-12 brands of HEVC-coded HEIF files, i.e. what iPhones call HEIC, and of HEIF in
+# general.
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+_HEIF_BRANDS = _HEIC_BRANDS | {b"mif1", b"msf1", b"heif"}
 
 # What Pillow's decoders raise on broken or hostile input (its own fuzzing harness expects these);
 # each means "we cannot read this photo", which is the resident's problem to fix, never a 500.
 _UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, RuntimeError)
+
+# EXIF Orientation (tag 274) → the turn that shows the picture upright; the table of
+# ImageOps.exif_transpose. We do not call that function: besides turning the picture it rewrites
+# the EXIF left on it, and that rewrite raises TypeError on malformed EXIF (found by fuzzing this
+# module), for metadata we are about to drop anyway.
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 _WHITE = (255, 255, 255)
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -117,7 +133,6 @@ def _read_at_most(upload: UploadedFile | IO[bytes] | bytes, limit: int) -> bytes
 
 def _decode(data: bytes, *, name: str) -> tuple[Image.Image, str]:
     """Open the photo as one of the accepted formats and return it upright and fully loaded."""
-    params = {"name": name}
     try:
         with Image.open(io.BytesIO(data), formats=_ACCEPTED_FORMATS) as opened:
             # Image.open refuses over twice MAX_IMAGE_PIXELS and only warns between one and two
@@ -134,30 +149,47 @@ def _decode(data: bytes, *, name: str) -> tuple[Image.Image, str]:
             opened.draft("RGB", _fit(opened.size, MAX_SIDE))
             # Turn the picture upright while the EXIF orientation is still there to read; the
             # metadata is dropped afterwards. (pillow-heif applies HEIF rotations itself and
-            # resets the EXIF orientation, so nothing is turned twice.)
-            upright = ImageOps.exif_transpose(opened)
-            upright.load()
+            # resets the EXIF orientation to 1, so nothing is turned twice.)
+            turn = _UPRIGHT.get(opened.getexif().get(ExifTags.Base.Orientation, 1))
+            upright = opened.transpose(turn) if turn is not None else opened.copy()
     except UnidentifiedImageError:
+        if _has_accepted_signature(data):
+            # Starts like a photo but Pillow gave up (e.g. a HEIC cut short by a bad connection):
+            # tell the resident it is broken, not that iPhone photos are not accepted.
+            raise _broken(name) from None
         raise ValidationError(
             _(
-                "「%(name)s」は写真として受け付けられない形式です。JPEG、PNG、HEICの写真を選んでください。"
+                "「%(name)s」は受け付けられない種類のファイルです。JPEG、PNG、HEICの写真を選んでください。"
             ),
             code="photo_unsupported_type",
-            params=params,
+            params={"name": name},
         ) from None
     except Image.DecompressionBombError:
         raise ValidationError(
             _("「%(name)s」は画素数が多すぎます。もっと小さな写真を選んでください。"),
             code="photo_too_many_pixels",
-            params=params,
+            params={"name": name},
         ) from None
     except _UNREADABLE:
-        raise ValidationError(
-            _("「%(name)s」は壊れているため読み込めませんでした。別の写真を選んでください。"),
-            code="photo_unreadable",
-            params=params,
-        ) from None
+        raise _broken(name) from None
     return upright, original_type
+
+
+def _broken(name: str) -> ValidationError:
+    return ValidationError(
+        _("「%(name)s」は壊れているため読み込めませんでした。別の写真を選んでください。"),
+        code="photo_unreadable",
+        params={"name": name},
+    )
+
+
+def _has_accepted_signature(data: bytes) -> bool:
+    """Whether the first bytes are those of a JPEG, a PNG or a HEIF file (ISO BMFF `ftyp` box)."""
+    return (
+        data.startswith(b"\xff\xd8\xff")
+        or data.startswith(b"\x89PNG\r\n\x1a\n")
+        or (data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS)
+    )
 
 
 def _fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
