@@ -14,6 +14,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 # Each module mounts its own pages (declared in its registry entry); no central list to edit.
 urlpatterns += [path(entry.url_prefix, include(entry.urls)) for entry in registry if entry.urls]
+urlpatterns += [
+    path(prefix, include(urls)) for entry in registry for prefix, urls in entry.extra_urls
+]
 urlpatterns.append(path("", include("yakuba.core.urls")))
 
 if settings.DEBUG:

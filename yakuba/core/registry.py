@@ -110,6 +110,9 @@ class ModuleEntry:
     # Web pages: the module's URLconf (dotted path) mounted at `url_prefix` ("reports/").
     urls: str = ""
     url_prefix: str = ""
+    # Further URLconfs mounted elsewhere, as (prefix, dotted path): ("open311/v2/", "pkg.open311_urls")
+    # for an endpoint a standard places outside the module's own prefix.
+    extra_urls: tuple[tuple[str, str], ...] = ()
     # HTTP API: a Django Ninja Router (dotted path "pkg.api.router") mounted at /api/<api_prefix>/.
     api_router: str = ""
     api_prefix: str = ""

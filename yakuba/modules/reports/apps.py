@@ -31,6 +31,15 @@ class ReportsConfig(AppConfig):
                         icon="alert",
                     ),
                 ),
+                staff_menu=(
+                    MenuEntry(
+                        label=_("Open311のアプリ"),
+                        url_name="reports:open311_key_list",
+                        permission="reports.add_open311client",
+                        description=_("Open311で通報を送るアプリのAPIキーを発行・失効する"),
+                        icon="key",
+                    ),
+                ),
                 permissions=(
                     Permission("view_report", _("通報を見る")),
                     Permission("change_report", _("通報の状態を変える")),
@@ -58,6 +67,7 @@ class ReportsConfig(AppConfig):
                     ),
                 ),
                 urls="yakuba.modules.reports.urls",
+                extra_urls=(("open311/v2/", "yakuba.modules.reports.open311_urls"),),
                 url_prefix="reports/",
                 load_demo=demo.load_demo,
                 order=200,
