@@ -352,3 +352,10 @@ if os.environ.get("YAKUBA_CACHE_TABLE"):
             "LOCATION": os.environ["YAKUBA_CACHE_TABLE"],
         }
     }
+
+# Citizen reports: sends (reports, comments, reopenings) per hour per account and per IP address.
+# Behind a reverse proxy the IP must be the resident's (REMOTE_ADDR), or the IP limit is the town's.
+REPORTS_RATE_LIMITS = {
+    "account": int(os.environ.get("REPORTS_RATE_LIMIT_ACCOUNT", "10")),
+    "ip": int(os.environ.get("REPORTS_RATE_LIMIT_IP", "20")),
+}

@@ -30,6 +30,12 @@ class ReportsConfig(AppConfig):
                         ),
                         icon="alert",
                     ),
+                    MenuEntry(
+                        label=_("みんなの通報と対応の状況"),
+                        url_name="reports:list",
+                        description=_("町に寄せられた通報の地図と一覧、あなたの通報の経過"),
+                        icon="map",
+                    ),
                 ),
                 staff_menu=(
                     MenuEntry(

@@ -16,12 +16,9 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.test import Client
-from django.urls import include, path
 from django.utils import timezone
 
-from yakuba.config import urls as site_urls
 from yakuba.modules.reports import open311, open311_keys, services
-from yakuba.modules.reports import urls as report_urls
 from yakuba.modules.reports.models import (
     Category,
     CategoryAttribute,
@@ -39,26 +36,7 @@ if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 
-# Until the lead mounts them (apps.py `extra_urls`, reports/urls.py `staff/open311/`), the tests
-# mount the endpoint and the staff pages where they will live. Both test modules use this URLconf.
-urlpatterns = [
-    path("open311/v2/", include("yakuba.modules.reports.open311_urls")),
-    path(
-        "reports/",
-        include(
-            (
-                [
-                    *report_urls.urlpatterns,
-                    path("staff/open311/", include("yakuba.modules.reports.staff_urls")),
-                ],
-                "reports",
-            )
-        ),
-    ),
-    *site_urls.urlpatterns,
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 BASE = "/open311/v2"
 SCHEMAS = Path(__file__).resolve().parent.parent / "open311_schemas"

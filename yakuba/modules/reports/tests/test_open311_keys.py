@@ -18,7 +18,7 @@ from yakuba.platform.accounts.models import User
 from yakuba.platform.audit.models import AuditAction, AuditEntry
 
 # The URLconf that mounts the staff pages where the lead will (see test_open311).
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("yakuba.modules.reports.tests.test_open311")]
+pytestmark = pytest.mark.django_db
 
 LIST = "/reports/staff/open311/"
 NEW = "/reports/staff/open311/new/"
