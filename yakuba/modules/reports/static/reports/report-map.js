@@ -36,6 +36,29 @@
         maxZoom: 18,
       }).addTo(map);
     }
+    if (element.dataset.districtsUrl) {
+      // The districts' outlines and names: the town's shape even when no tile can be loaded.
+      fetch(element.dataset.districtsUrl, { headers: { Accept: "application/geo+json" } })
+        .then(function (response) {
+          return response.ok ? response.json() : null;
+        })
+        .then(function (data) {
+          if (!data) {
+            return;
+          }
+          L.geoJSON(data, {
+            interactive: false,
+            style: { color: "#0017c1", weight: 1.5, fill: false, dashArray: "4 4" },
+            onEachFeature: function (feature, layer) {
+              var name = feature.properties && feature.properties.name;
+              if (name) {
+                layer.bindTooltip(name, { permanent: true, direction: "center", className: "report-map__district" });
+              }
+            },
+          }).addTo(map);
+        })
+        .catch(function () {});
+    }
     return map;
   }
 
