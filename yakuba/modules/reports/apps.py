@@ -39,6 +39,15 @@ class ReportsConfig(AppConfig):
                 ),
                 staff_menu=(
                     MenuEntry(
+                        label=_("通報の対応"),
+                        url_name="reports:triage",
+                        permission="reports.view_report",
+                        description=_(
+                            "担当課の通報の一覧と地図、担当者、状態、写真の確認、重複の統合"
+                        ),
+                        icon="alert",
+                    ),
+                    MenuEntry(
                         label=_("Open311のアプリ"),
                         url_name="reports:open311_key_list",
                         permission="reports.add_open311client",

@@ -116,7 +116,7 @@ def _crumbs(*rest: tuple[str, str | None]) -> list[tuple[str, str | None]]:
     return [(_("町への通報"), reverse("reports:list")), *rest]
 
 
-def _map_settings() -> dict[str, Any]:
+def map_settings() -> dict[str, Any]:
     """The map's centre and background, for the templates' data- attributes."""
     town = Municipality.current()
     return {
@@ -211,7 +211,7 @@ def choose_location(request: HttpRequest, code: str) -> HttpResponse:
             "category": category,
             "form": form,
             "breadcrumbs": _new_crumbs(category),
-            **_map_settings(),
+            **map_settings(),
         },
     )
 
@@ -349,7 +349,7 @@ def _detail_page(
             "reopen_form": reopen_form or ReopenForm(),
             "failed_form": comment_form if comment_form is not None else reopen_form,
             "breadcrumbs": _crumbs((_("通報 #%(number)s") % {"number": report.pk}, None)),
-            **_map_settings(),
+            **map_settings(),
         },
         status=status,
     )
@@ -509,12 +509,12 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "geojson_url": geojson_url,
             "breadcrumbs": [(_("町への通報"), None)],
-            **_map_settings(),
+            **map_settings(),
         },
     )
 
 
-def _parse_bbox(value: str) -> tuple[float, float, float, float]:
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
     try:
         west, south, east, north = (float(part) for part in value.split(","))
     except ValueError:
@@ -533,7 +533,7 @@ def geojson(request: HttpRequest) -> JsonResponse:
     bbox = None
     if request.GET.get("bbox"):
         try:
-            bbox = _parse_bbox(request.GET["bbox"])
+            bbox = parse_bbox(request.GET["bbox"])
         except ValidationError as error:
             return JsonResponse({"error": error.messages[0]}, status=400)
     form = ReportFilterForm(request.GET)
