@@ -39,6 +39,15 @@ class ReportsConfig(AppConfig):
                 ),
                 staff_menu=(
                     MenuEntry(
+                        label=_("通報の統計"),
+                        url_name="reports:stats",
+                        permission="reports.view_report",
+                        description=_(
+                            "種類・行政区・月ごとの件数と、完了までの日数（グラフとCSV）"
+                        ),
+                        icon="map",
+                    ),
+                    MenuEntry(
                         label=_("通報の対応"),
                         url_name="reports:triage",
                         permission="reports.view_report",

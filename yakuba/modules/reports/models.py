@@ -225,6 +225,12 @@ class Report(models.Model):
             models.Index(fields=["category", "status"]),
             models.Index(fields=["department", "status", "-created_at"]),
             models.Index(fields=["-updated_at"]),
+            # The public map and list: public reports newest first (bench/README.md).
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(is_hidden=False, merged_into__isnull=True),
+                name="reports_public_newest",
+            ),
         ]
         verbose_name = _("通報")
         verbose_name_plural = _("通報")

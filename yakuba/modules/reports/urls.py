@@ -8,6 +8,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.report_list, name="list"),
     path("staff/open311/", include("yakuba.modules.reports.staff_urls")),
+    path("staff/stats/", include("yakuba.modules.reports.stats_urls")),
     path("staff/", include("yakuba.modules.reports.triage_urls")),
     path("geojson/", views.geojson, name="geojson"),
     path("mine/", views.mine, name="mine"),

@@ -14,11 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, include, path, reverse
+from django.urls import reverse
 
-from yakuba.config import urls as project_urls
 from yakuba.modules.reports import stats
-from yakuba.modules.reports import urls as report_urls
 from yakuba.modules.reports.models import Category, Report, Status
 from yakuba.modules.reports.tests.factories import CategoryFactory
 from yakuba.platform.accounts.models import Department, User
@@ -27,19 +25,7 @@ from yakuba.platform.audit.models import AuditEntry
 from yakuba.platform.places.models import District
 from yakuba.platform.places.tests.factories import DistrictFactory
 
-# Until the project's reports urls include stats_urls, mount them here under the same namespace
-# (listed first, so "reports:" resolves to this copy with every other reports page in it).
-_reports: list[URLPattern | URLResolver] = list(report_urls.urlpatterns)  # type: ignore[arg-type]
-if not any(
-    getattr(p, "urlconf_name", None) == "yakuba.modules.reports.stats_urls" for p in _reports
-):
-    _reports.append(path("staff/stats/", include("yakuba.modules.reports.stats_urls")))
-urlpatterns = [
-    path("reports/", include((_reports, "reports"))),
-    *project_urls.urlpatterns,
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 APRIL = stats.Period(date(2026, 4, 1), date(2026, 4, 30))
