@@ -6,8 +6,6 @@ chart has the same figures in a table beside it, for screen readers and for copy
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -21,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from yakuba.core.csv_export import csv_response
 from yakuba.core.permissions import staff_required
 from yakuba.modules.reports import stats
 from yakuba.modules.reports.models import Status
@@ -28,9 +27,6 @@ from yakuba.platform.accounts.models import Department
 from yakuba.platform.audit import services as audit
 
 VIEW = "reports.view_report"
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP); the
-# same rule as notify's exports. Category and district names are typed by staff.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # One colour per status, in Status order; ≥ 4.5:1 against white so the bars stand out.
 STATUS_COLORS = ("#0050b3", "#d48806", "#389e0d", "#595959", "#722ed1")
 DATE_ERROR = gettext_lazy("日付は 2026-04-01 のように年-月-日で入力してください。")
@@ -249,19 +245,6 @@ def statistics(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    """A file-like object whose write() hands back the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _count_rows(table: stats.CountTable, heading: str) -> list[list[Any]]:
     rows: list[list[Any]] = [
         [_("コード"), heading, *(str(label) for _v, label in Status.choices), _("合計")]
@@ -308,16 +291,6 @@ def statistics_export(request: HttpRequest, table: str) -> HttpResponse | Stream
         row_count=len(rows) - 1,
         request=request,
     )
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        # The byte-order mark lets spreadsheet software open the UTF-8 file with Japanese intact.
-        yield "\ufeff"
-        for row in rows:
-            yield writer.writerow([_safe_cell(value) for value in row])
-
     period = result.period
     filename = f"reports-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(rows, filename)

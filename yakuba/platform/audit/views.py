@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yakuba.core.csv_export import csv_response
 from yakuba.core.permissions import staff_required
 from yakuba.platform.audit import queries, services
 from yakuba.platform.audit.forms import AuditSearchForm
@@ -35,8 +35,6 @@ CSV_COLUMNS = [
     "ip_address",
     "changes",
 ]
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _breadcrumbs() -> list[tuple[str, str | None]]:
@@ -66,15 +64,9 @@ def search(request: HttpRequest) -> HttpResponse:
     return _render_search(request, form, page)
 
 
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _csv_row(entry: AuditEntry) -> list[Any]:
     return [
-        _safe_cell(value)
+        value
         for value in (
             timezone.localtime(entry.occurred_at).isoformat(),
             entry.actor_id,
@@ -92,25 +84,15 @@ def _csv_row(entry: AuditEntry) -> list[Any]:
     ]
 
 
-class _Echo:
-    """A file-like object whose write() hands back the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _column_titles() -> list[str]:
     fields = {field.name: field for field in AuditEntry._meta.concrete_fields}
     return [str(fields[name].verbose_name) for name in CSV_COLUMNS]
 
 
-def _csv_lines(entries: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    # The byte-order mark lets spreadsheet software open the UTF-8 file with Japanese intact.
-    yield "\ufeff"
-    yield writer.writerow(_column_titles())
+def _csv_rows(entries: Any) -> Iterator[list[Any]]:
+    yield _column_titles()
     for entry in entries.iterator(chunk_size=2000):
-        yield writer.writerow(_csv_row(entry))
+        yield _csv_row(entry)
 
 
 @staff_required(permission=SEARCH_PERMISSION)
@@ -131,6 +113,4 @@ def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     # The file holds what existed when the export was asked for, not the export's own entry.
     entries = entries.filter(pk__lt=exported.pk)
     filename = f"audit-log-{timezone.localtime():%Y%m%d-%H%M%S}.csv"
-    response = StreamingHttpResponse(_csv_lines(entries), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(_csv_rows(entries), filename)

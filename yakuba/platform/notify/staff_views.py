@@ -6,7 +6,6 @@ Views stay thin: rules live in `services`, `sending` and `replies`; reads in `qu
 
 from __future__ import annotations
 
-import csv
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yakuba.core.csv_export import csv_response
 from yakuba.core.permissions import staff_required
 from yakuba.platform import notify
 from yakuba.platform.accounts.models import User
@@ -80,8 +80,6 @@ PAGE_SIZE = 50
 DRAFTS = "notify_drafts"
 DRAFT_FOLDER = "notify/drafts"
 BUILDER_PREFIX = "seg"
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _crumbs(*rest: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -733,35 +731,8 @@ def message_report(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-class _Echo:
-    """A file-like object whose write() hands back the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _time(value: datetime | None) -> str:
     return timezone.localtime(value).isoformat() if value else ""
-
-
-def _csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        # The byte-order mark lets spreadsheet software open the UTF-8 file with Japanese intact.
-        yield "\ufeff"
-        for row in rows:
-            yield writer.writerow([_safe_cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @staff_required(permission=VIEW)
@@ -804,7 +775,7 @@ def delivery_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
                 row.error,
             ]
 
-    return _csv_response(rows(), f"notify-{message.pk}-deliveries.csv")
+    return csv_response(rows(), f"notify-{message.pk}-deliveries.csv")
 
 
 # --- Answers (回答) -------------------------------------------------------------------------------
@@ -997,7 +968,7 @@ def answers_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
                 _time(reply.answered_at),
             ]
 
-    return _csv_response(rows(), f"notify-{message.pk}-answers.csv")
+    return csv_response(rows(), f"notify-{message.pk}-answers.csv")
 
 
 # --- Conversations (やりとり) ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from yakuba.core.csv_export import FORMULA_STARTS
 from yakuba.platform.places.models import Place, PlaceKind
 
 # (model field, column name) in file order.
@@ -48,12 +49,9 @@ BOOLEAN_FIELDS = frozenset({"wheelchair_accessible", "accessible_toilet", "is_pu
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "はい", "○", "〇", "有", "あり", "可"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "いいえ", "×", "無", "なし", "不可"})
 
-# Spreadsheet programs run a cell starting with one of these as a formula (CSV injection, OWASP);
-# the export prefixes such text with an apostrophe, which Excel hides and the import removes.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 def protect_text(value: str) -> str:
+    """A text cell a spreadsheet would run as a formula, quoted (undone by `unprotect_text`)."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
