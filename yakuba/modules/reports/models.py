@@ -267,6 +267,8 @@ class ReportPhoto(models.Model):
     height = models.PositiveIntegerField()
     kind = models.CharField(_("種類"), max_length=10, choices=Kind.choices, default=Kind.REPORTED)
     is_public = models.BooleanField(_("公開"), default=False)
+    # When staff looked at it (published or kept private): the review list shows the rest.
+    reviewed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 
     class Meta:

@@ -152,11 +152,15 @@ def add_internal_note(report: Report, *, by: User, note: str) -> ReportUpdate:
 
 @transaction.atomic
 def set_photo_public(photo: ReportPhoto, *, by: User, public: bool) -> ReportPhoto:
-    """Publish a photo after a look at it (写真の確認: faces, number plates), or take it down."""
+    """Publish a photo after a look at it (写真の確認: faces, number plates), keep it private, or
+    take it down. Either way it has been looked at and leaves the review list."""
     photo = ReportPhoto.objects.select_for_update().get(pk=photo.pk)
-    if photo.is_public != public:
+    first_look = photo.reviewed_at is None
+    if first_look:
+        photo.reviewed_at = timezone.now()
+    if photo.is_public != public or first_look:
         photo.is_public = public
-        photo.save(update_fields=["is_public"])
+        photo.save(update_fields=["is_public", "reviewed_at"])
         record(
             AuditAction.UPDATE,
             by=by,

@@ -180,7 +180,7 @@ def assignable_staff(report: Report) -> QuerySet[User]:
 def photos_to_review() -> QuerySet[ReportPhoto]:
     """Residents' photos not yet public, newest first (写真の確認待ち)."""
     return (
-        ReportPhoto.objects.filter(is_public=False, kind=ReportPhoto.Kind.REPORTED)
+        ReportPhoto.objects.filter(reviewed_at__isnull=True, kind=ReportPhoto.Kind.REPORTED)
         .select_related("report__category")
         .order_by("-created_at", "-pk")
     )

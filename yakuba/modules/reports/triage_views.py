@@ -336,7 +336,7 @@ def review_photo(request: HttpRequest, pk: int) -> HttpResponse:
     public = request.POST.get("public") == "1"
     triage.set_photo_public(photo, by=_user(request), public=public)
     messages.success(
-        request, _("写真を公開しました。") if public else _("写真を非公開にしました。")
+        request, _("写真を公開しました。") if public else _("写真を非公開にしました（確認済み）。")
     )
     return redirect(
         _next_url(request, reverse("reports:triage_detail", args=[photo.report_id]) + "#photos")

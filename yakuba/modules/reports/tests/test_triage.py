@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from yakuba.modules.reports import queries, services, triage
+from yakuba.modules.reports import queries, services, triage, triage_queries
 from yakuba.modules.reports.models import (
     BlockedSender,
     Category,
@@ -246,6 +246,16 @@ def test_a_photo_is_published_and_taken_down(pothole: Category, officer: User) -
         {"is_public": [False, True]},
         {"is_public": [True, False]},
     ]
+
+
+def test_a_photo_kept_private_leaves_the_review_list(pothole: Category, officer: User) -> None:
+    photo = add_photo(make_report(pothole))
+    assert list(triage_queries.photos_to_review()) == [photo]
+    triage.set_photo_public(photo, by=officer, public=False)
+    photo.refresh_from_db()
+    assert not photo.is_public and photo.reviewed_at is not None
+    assert list(triage_queries.photos_to_review()) == []
+    assert audited(AuditAction.UPDATE, photo)
 
 
 # --- merging ---------------------------------------------------------------------------------------
