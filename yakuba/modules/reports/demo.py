@@ -178,6 +178,24 @@ def load_demo() -> None:
             Status.FIXED,
             3,
         ),
+        (
+            "dead-animal",
+            "05",
+            0.5,
+            0.3,
+            "交差点の近くにタヌキの死がいがあります。",
+            Status.RECEIVED,
+            0,
+        ),
+        (
+            "dumping",
+            "08",
+            0.7,
+            0.6,
+            "公園の入口に粗大ごみ（ソファ）が置かれたままです。",
+            Status.IN_PROGRESS,
+            2,
+        ),
     ]
     for code, district, across, up, text, status, days_ago in samples:
         latitude, longitude = point_in_tile(district, across, up)

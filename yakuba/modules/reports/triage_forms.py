@@ -86,6 +86,8 @@ class QueueFilterForm(forms.Form):
             ("", _("すべて")),
             *Status.choices,
         ]
+        # The first visit shows the open reports, and the select must say so.
+        self.initial.setdefault("status", triage_queries.OPEN)
         cast(CategoryChoiceField, self.fields["category"]).empty_label = _("すべて")
         cast(DistrictChoiceField, self.fields["district"]).empty_label = _("すべて")
         if own_department is not None and not (self.data or {}).get("department"):

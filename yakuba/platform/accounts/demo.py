@@ -57,6 +57,7 @@ ROLES: dict[str, list[str]] = {
         "notify.view_reply",
         "notify.add_conversationmessage",
     ],
+    "通報対応": ["reports.view_report", "reports.change_report", "reports.add_open311client"],
 }
 
 # (email, department, display name, title, roles, superuser)
@@ -66,7 +67,7 @@ NAMED_STAFF = [
         "chomin",
         "窓口 一郎",
         "主事",
-        ["窓口担当", "場所管理", "通知担当"],
+        ["窓口担当", "場所管理", "通知担当", "通報対応"],
         False,
     ),
     ("auditor@example.jp", "soumu", "監査 二郎", "主査", ["監査担当"], False),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -705,3 +706,8 @@ def test_blocked_senders_are_listed_with_an_audited_read_and_unblocked(
 def test_the_staff_menu_links_to_the_queue(officer: User) -> None:
     page = signed_in(officer).get(reverse("core:staff_home")).content.decode()
     assert reverse("reports:triage") in page and "通報の対応" in page
+
+
+def test_the_queue_says_it_shows_the_open_reports_on_a_first_visit(officer: User) -> None:
+    page = signed_in(officer).get(reverse("reports:triage")).content.decode()
+    assert re.search(r'<option value="open" selected>', page)
