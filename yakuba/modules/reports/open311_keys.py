@@ -11,35 +11,28 @@ per app and per clock minute in Django's cache: as shared as the cache is (see n
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import math
-import secrets
-import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yakuba.core.keys import RateLimited, hash_secret, new_key
+from yakuba.core.keys import check_rate_limit as check_rate_limit_of
 from yakuba.modules.reports.models import Open311Client
 from yakuba.platform.audit.models import AuditAction
 from yakuba.platform.audit.services import record
 
+__all__ = ["KeyRefused", "RateLimited", "authenticate", "check_rate_limit", "issue_key"]
+
 KEY_START = "o311_"
 PREFIX_LENGTH = len(KEY_START) + 7  # "o311_" and 7 hex digits: fits Open311Client.prefix (12)
-RATE_WINDOW_SECONDS = 60
 # Posts (requests and updates) one app may make in a minute; enough for a busy app, low enough to
 # stop a runaway one. REPORTS_OPEN311_POSTS_PER_MINUTE overrides it.
 DEFAULT_POSTS_PER_MINUTE = 60
-
-
-def hash_secret(secret: str) -> str:
-    """The stored form of a key: SHA-256 is enough for a long random secret (no dictionary to try)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class KeyRefused(Exception):
@@ -50,15 +43,6 @@ class KeyRefused(Exception):
         self.message = message
 
 
-class RateLimited(Exception):
-    """The app used up its posts for this minute; `retry_after` seconds until the next."""
-
-    def __init__(self, *, limit: int, retry_after: int) -> None:
-        super().__init__(f"{limit} posts a minute; retry after {retry_after} s")
-        self.limit = limit
-        self.retry_after = retry_after
-
-
 @transaction.atomic
 def issue_key(*, by: Any, name: str, contact: str = "") -> tuple[Open311Client, str]:
     """Register an app and issue its key (APIキーの発行). Returns the app and its key, which is
@@ -66,11 +50,11 @@ def issue_key(*, by: Any, name: str, contact: str = "") -> tuple[Open311Client, 
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("アプリの名前を入力してください。")})
-    while True:
-        prefix = KEY_START + secrets.token_hex(4)[:7]
-        if not Open311Client.objects.filter(prefix=prefix).exists():
-            break
-    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    prefix, secret = new_key(
+        KEY_START,
+        hex_digits=7,
+        taken=lambda prefix: Open311Client.objects.filter(prefix=prefix).exists(),
+    )
     client = Open311Client.objects.create(
         name=name[:100],
         contact=contact.strip()[:200],
@@ -125,17 +109,6 @@ def posts_per_minute() -> int:
 
 def check_rate_limit(client: Open311Client, *, now: float | None = None) -> None:
     """Count one post for the app in this minute; RateLimited once it is over the limit."""
-    now = time.time() if now is None else now
-    limit = posts_per_minute()
-    window = int(now // RATE_WINDOW_SECONDS)
-    counter = f"reports:open311-rate:{client.pk}:{window}"
-    # Kept a little past the window, so a slow request near its end still finds its counter.
-    cache.add(counter, 0, timeout=RATE_WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(counter)
-    except ValueError:  # evicted between add and incr
-        cache.set(counter, 1, timeout=RATE_WINDOW_SECONDS * 2)
-        count = 1
-    if count > limit:
-        retry_after = math.ceil((window + 1) * RATE_WINDOW_SECONDS - now)
-        raise RateLimited(limit=limit, retry_after=max(retry_after, 1))
+    check_rate_limit_of(
+        f"open311:{client.pk}", limit=posts_per_minute(), window_seconds=60, now=now
+    )

@@ -8,14 +8,12 @@ a resident can otherwise leave empty (an address or landmark is enough)."""
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseForm
@@ -33,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yakuba.core import keys
 from yakuba.core.models import Municipality
 from yakuba.core.permissions import passed_second_factor
 from yakuba.modules.reports import queries, services
@@ -78,30 +77,28 @@ def _rate_limits(request: HttpRequest, action: str) -> list[tuple[str, int]]:
     limits = getattr(settings, "REPORTS_RATE_LIMITS", {})
     per_account = int(limits.get("account", RATE_LIMIT_PER_ACCOUNT))
     per_ip = int(limits.get("ip", RATE_LIMIT_PER_IP))
-    window = int(time.time() // RATE_WINDOW_SECONDS)
-    keys = [(f"reports:rate:{action}:ip:{request.META.get('REMOTE_ADDR', '')}:{window}", per_ip)]
+    names = [(f"reports:{action}:ip:{request.META.get('REMOTE_ADDR', '')}", per_ip)]
     user = _user(request)
     if user is not None:
-        keys.append((f"reports:rate:{action}:user:{user.pk}:{window}", per_account))
-    return keys
+        names.append((f"reports:{action}:user:{user.pk}", per_account))
+    return names
 
 
 def _is_over_rate_limit(request: HttpRequest, action: str) -> bool:
-    return any((cache.get(key) or 0) >= limit for key, limit in _rate_limits(request, action))
+    return any(
+        keys.count_so_far(name, window_seconds=RATE_WINDOW_SECONDS) >= limit
+        for name, limit in _rate_limits(request, action)
+    )
 
 
 def _count_for_rate_limit(request: HttpRequest, action: str) -> None:
-    """Count one accepted send (a counter per fixed hour, kept a little past it)."""
-    for key, _limit in _rate_limits(request, action):
-        cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
-        try:
-            cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
+    """Count one accepted send (only accepted ones: a form that keeps failing locks nobody out)."""
+    for name, _limit in _rate_limits(request, action):
+        keys.count_one(name, window_seconds=RATE_WINDOW_SECONDS)
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
-    seconds_left = RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
+    seconds_left = keys.seconds_left(RATE_WINDOW_SECONDS)
     response = render(
         request,
         "reports/too_many.html",

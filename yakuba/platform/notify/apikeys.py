@@ -8,32 +8,31 @@ not something a person chose: there is nothing to guess from a dictionary.
 Rate limits are counted per key and per clock minute in Django's cache. The count is only as shared
 as the cache: with the default local-memory cache each worker process counts on its own, so a
 deployment with several processes lets a key through `processes × limit` times a minute. Production
-needs a shared cache (DatabaseCache or Redis) in `CACHES`. A fixed window also lets a client send up
+needs a shared cache (`YAKUBA_CACHE_TABLE`); see yakuba.core.keys. A fixed window also lets a client send up
 to twice its limit across a minute boundary; that is accepted for a limit meant to stop runaway
 clients, not to meter them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import math
 import secrets
-import time
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yakuba.core.keys import RateLimited, hash_secret, new_key
+from yakuba.core.keys import check_rate_limit as check_rate_limit_of
 from yakuba.platform.notify.models import ApiKey
+
+__all__ = ["ApiKeyRefused", "RateLimited", "authenticate", "hash_secret", "issue_key"]
 
 KEY_START = "yk_"
 PREFIX_LENGTH = len(KEY_START) + 8  # "yk_" and 8 hex digits: fits ApiKey.prefix (12)
 MAX_RATE_LIMIT = 100_000
-RATE_WINDOW_SECONDS = 60
 
 
 class ApiKeyRefused(Exception):
@@ -42,19 +41,6 @@ class ApiKeyRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class RateLimited(Exception):
-    """The key used up its requests for this minute; `retry_after` seconds until the next."""
-
-    def __init__(self, *, limit: int, retry_after: int) -> None:
-        super().__init__(f"{limit} requests a minute; retry after {retry_after} s")
-        self.limit = limit
-        self.retry_after = retry_after
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -73,11 +59,9 @@ def issue_key(
                 % {"max": MAX_RATE_LIMIT}
             }
         )
-    while True:
-        prefix = KEY_START + secrets.token_hex(4)
-        if not ApiKey.objects.filter(prefix=prefix).exists():
-            break
-    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    prefix, secret = new_key(
+        KEY_START, hex_digits=8, taken=lambda prefix: ApiKey.objects.filter(prefix=prefix).exists()
+    )
     key = ApiKey.objects.create(
         name=name,
         prefix=prefix,
@@ -123,16 +107,6 @@ def authenticate(header: str) -> ApiKey:
 
 def check_rate_limit(key: ApiKey, *, now: float | None = None) -> None:
     """Count one request for the key in this minute; RateLimited once it is over its limit."""
-    now = time.time() if now is None else now
-    window = int(now // RATE_WINDOW_SECONDS)
-    counter = f"notify:api-rate:{key.pk}:{window}"
-    # Kept a little past the window, so a slow request near its end still finds its counter.
-    cache.add(counter, 0, timeout=RATE_WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(counter)
-    except ValueError:  # evicted between add and incr
-        cache.set(counter, 1, timeout=RATE_WINDOW_SECONDS * 2)
-        count = 1
-    if count > key.rate_limit_per_minute:
-        retry_after = math.ceil((window + 1) * RATE_WINDOW_SECONDS - now)
-        raise RateLimited(limit=key.rate_limit_per_minute, retry_after=max(retry_after, 1))
+    check_rate_limit_of(
+        f"notify-api:{key.pk}", limit=key.rate_limit_per_minute, window_seconds=60, now=now
+    )
