@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "yakuba.platform.accounts",
     "yakuba.platform.notify",
     "yakuba.modules.reports",
+    "yakuba.modules.opendata",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,5 @@
+"""catalogue_urls"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""ckan_urls"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""dcat_urls"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
