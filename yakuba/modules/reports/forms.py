@@ -12,10 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from yakuba.modules.reports.models import (
     MAX_DESCRIPTION_LENGTH,
+    STAFF_STATUSES,
     AttributeType,
     Category,
     CategoryAttribute,
-    Status,
 )
 from yakuba.modules.reports.services import MAX_PHOTOS
 from yakuba.platform.places.models import District
@@ -253,7 +253,8 @@ class ReportFilterForm(forms.Form):
         cast(forms.ChoiceField, self.fields["status"]).choices = [
             every,
             ("open", _("対応前・対応中")),
-            *Status.choices,
+            # Merged reports (重複) are not on the public list.
+            *((status.value, status.label) for status in STAFF_STATUSES),
         ]
         cast(forms.ChoiceField, self.fields["district"]).choices = [
             every,

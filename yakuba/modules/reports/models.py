@@ -128,9 +128,13 @@ class Status(models.TextChoices):
     FIXED = "fixed", _("対応済")
     NOT_FIXABLE = "not_fixable", _("対応不可")
     REFERRED = "referred", _("他機関へ")
+    # Set only by merging (重複の統合): the report repeats another and is followed there.
+    DUPLICATE = "duplicate", _("重複")
 
 
 OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS)
+# The statuses staff choose from; 重複 comes only with a merge.
+STAFF_STATUSES = tuple(status for status in Status if status != Status.DUPLICATE)
 
 
 class Report(models.Model):
@@ -302,10 +306,23 @@ class ReportUpdate(models.Model):
         ReportPhoto, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("日時"), default=timezone.now)
+    # An update an app sent through Open311, with the app's own update_id: sent again, it is the
+    # same update, not a second comment.
+    client = models.ForeignKey(
+        "Open311Client", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    client_reference = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["report", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "client_reference"],
+                condition=~models.Q(client_reference=""),
+                name="reports_update_client_reference",
+            )
+        ]
         verbose_name = _("通報の経過")
         verbose_name_plural = _("通報の経過")
 

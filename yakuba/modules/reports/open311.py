@@ -29,6 +29,7 @@ from xml.sax.xmlreader import AttributesImpl
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -60,6 +61,8 @@ CHANGESET = "2025-06-01T00:00:00+09:00"
 # GeoReport v2: "may not span more than 90 days"; by default the last 90 days, at most 1,000 items.
 MAX_SPAN = timedelta(days=90)
 MAX_ITEMS = 1000
+# ReportUpdate.client_reference's length.
+UPDATE_ID_MAX_LENGTH = 100
 # The XML element each list's items are wrapped in (GeoReport v2 and mySociety's extension).
 XML_ITEM_NAMES = {
     "endpoints": "endpoint",
@@ -629,14 +632,40 @@ def list_updates(request: HttpRequest, *, format: str) -> HttpResponse:
     return respond(format, entries, root="service_requests_updates", item="request_update")
 
 
+def app_reference(
+    client: Open311Client, update_id: str, report: Report
+) -> services.AppReference | None:
+    """The app's update_id, refused when too long or already used for another report."""
+    reference = update_id.strip()
+    if not reference:
+        return None
+    if len(reference) > UPDATE_ID_MAX_LENGTH:
+        raise Open311Error(
+            400, _("update_idは%(limit)d文字以内にしてください。") % {"limit": UPDATE_ID_MAX_LENGTH}
+        )
+    via = services.AppReference(client, reference)
+    earlier = earlier_update(via)
+    if earlier is not None and earlier.report_id != report.pk:
+        raise Open311Error(
+            400,
+            _("update_id「%(id)s」は別の通報の更新に使われています。") % {"id": reference},
+        )
+    return via
+
+
+def earlier_update(via: services.AppReference) -> ReportUpdate | None:
+    return ReportUpdate.objects.filter(client=via.client, client_reference=via.reference).first()
+
+
 def post_update(request: HttpRequest, *, format: str) -> HttpResponse:
     """mySociety's extension, POST servicerequestupdates: a comment on a report from an app's user.
 
     An app cannot close a report (only the town does). `status` OPEN (or another open status) on a
     report marked fixed reopens it, as a resident may (まだ直っていない); otherwise the update is a
-    comment. `update_id` (the app's own reference), `updated_datetime`, names and `media_url` are
-    checked but not kept: the update carries our time and no link to elsewhere."""
-    authenticated_client(request)  # refused (403) or counted against the app's limit
+    comment. `update_id` is the app's own id for the update: sent again (a retry after a lost
+    answer), the update already made is answered and nothing is added. `updated_datetime`, names
+    and `media_url` are checked but not kept: the update carries our time and no link elsewhere."""
+    client = authenticated_client(request)  # refused (403) or counted against the app's limit
     data = request.POST
     request_id = data.get("service_request_id", "").strip()
     if not request_id:
@@ -661,13 +690,21 @@ def post_update(request: HttpRequest, *, format: str) -> HttpResponse:
             400, _("この送信者からの通報は受け付けていません。役場にお問い合わせください。")
         )
     description = data.get("description", "")
-    try:
-        if status in OPEN_UPDATE_STATUSES and report.status == Status.FIXED:
-            update = services.reopen(report, by=None, note=description)
-        else:
-            update = services.add_comment(report, by=None, note=description)
-    except ValidationError as error:
-        raise Open311Error(400, *validation_messages(error)) from error
+    via = app_reference(client, data.get("update_id", ""), report)
+    update = via and earlier_update(via)
+    if update is None:
+        try:
+            if status in OPEN_UPDATE_STATUSES and report.status == Status.FIXED:
+                update = services.reopen(report, by=None, note=description, via=via)
+            else:
+                update = services.add_comment(report, by=None, note=description, via=via)
+        except ValidationError as error:
+            raise Open311Error(400, *validation_messages(error)) from error
+        except IntegrityError:
+            # The same update_id sent twice at once: the other request made it.
+            update = earlier_update(via) if via else None
+            if update is None:
+                raise
     return respond(
         format,
         [{"update_id": str(update.pk)}],

@@ -288,10 +288,12 @@ def change_status(
     photo: UploadedFile | None = None,
 ) -> ReportUpdate:
     """Staff move a report to a status (受付, 対応中, 対応済, 対応不可, 他機関へ) with a public note
-    and optionally an "after" photo; the reporter is told."""
+    and optionally an "after" photo; the reporter is told. 重複 comes only with a merge."""
     if status not in Status.values:
         raise ValidationError(_("状態が正しくありません。"))
     report = Report.objects.select_for_update().get(pk=report.pk)
+    if status == Status.DUPLICATE and report.merged_into_id is None:
+        raise ValidationError(_("「重複」にするには、同じ内容の通報に統合してください。"))
     if status == report.status and not note.strip():
         raise ValidationError(_("状態が変わらないときは、お知らせする内容を書いてください。"))
     saved_photo = None
@@ -317,9 +319,15 @@ def change_status(
 
 @transaction.atomic
 def add_comment(
-    report: Report, *, by: User | None, note: str, photo: UploadedFile | None = None
+    report: Report,
+    *,
+    by: User | None,
+    note: str,
+    photo: UploadedFile | None = None,
+    via: AppReference | None = None,
 ) -> ReportUpdate:
-    """A comment (and a photo) from the reporter or anyone signed in, shown on the report."""
+    """A comment (and a photo) from the reporter or anyone signed in, shown on the report; `via`
+    names the Open311 app and its own id for the update when it came from one."""
     note = note.strip()
     if not note and photo is None:
         raise ValidationError(_("コメントか写真を送ってください。"))
@@ -334,12 +342,14 @@ def add_comment(
     saved_photo = save_photo(report, photo_processing.process_photo(photo)) if photo else None
     Report.objects.filter(pk=report.pk).update(updated_at=timezone.now())
     return ReportUpdate.objects.create(
-        report=report, author=by, by_staff=False, note=note, photo=saved_photo
+        report=report, author=by, by_staff=False, note=note, photo=saved_photo, **_app_fields(via)
     )
 
 
 @transaction.atomic
-def reopen(report: Report, *, by: User | None, note: str) -> ReportUpdate:
+def reopen(
+    report: Report, *, by: User | None, note: str, via: AppReference | None = None
+) -> ReportUpdate:
     """Anyone may reopen a report marked fixed when it is not (まだ直っていません): back to 対応中,
     with their note, and the department sees it again."""
     report = Report.objects.select_for_update().get(pk=report.pk)
@@ -352,10 +362,27 @@ def reopen(report: Report, *, by: User | None, note: str) -> ReportUpdate:
     report.closed_at = None
     report.save(update_fields=["status", "closed_at", "updated_at"])
     update = ReportUpdate.objects.create(
-        report=report, author=by, by_staff=False, status=Status.IN_PROGRESS, note=note
+        report=report,
+        author=by,
+        by_staff=False,
+        status=Status.IN_PROGRESS,
+        note=note,
+        **_app_fields(via),
     )
     tell_reporter(report, update)
     return update
+
+
+@dataclass(frozen=True)
+class AppReference:
+    """An Open311 app and the id it gave an update (update_id), so a resend is recognised."""
+
+    client: Open311Client
+    reference: str
+
+
+def _app_fields(via: AppReference | None) -> dict[str, Any]:
+    return {"client": via.client, "client_reference": via.reference} if via else {}
 
 
 def tell_reporter(report: Report, update: ReportUpdate) -> None:

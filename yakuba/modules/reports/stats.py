@@ -35,7 +35,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yakuba.modules.reports.models import OPEN_STATUSES, Category, Report, Status
+from yakuba.modules.reports.models import OPEN_STATUSES, STAFF_STATUSES, Category, Report
 from yakuba.modules.reports.services import public_reports
 from yakuba.platform.accounts.models import Department
 from yakuba.platform.places.models import District
@@ -116,7 +116,7 @@ class CountRow:
     @property
     def open_count(self) -> int:
         return sum(
-            n for status, n in zip(Status.values, self.cells, strict=True) if is_open(status)
+            n for status, n in zip(STAFF_STATUSES, self.cells, strict=True) if is_open(status)
         )
 
 
@@ -188,9 +188,9 @@ def _count_table(
     for value, (code, name) in labels.items():
         if value not in counts and not keep_empty:
             continue
-        cells = [counts.get(value, {}).get(status, 0) for status in Status.values]
+        cells = [counts.get(value, {}).get(status, 0) for status in STAFF_STATUSES]
         rows.append(CountRow(code, name, cells, sum(cells)))
-    totals = [sum(row.cells[i] for row in rows) for i in range(len(Status.values))]
+    totals = [sum(row.cells[i] for row in rows) for i in range(len(STAFF_STATUSES))]
     return CountTable(rows, totals, sum(totals))
 
 
@@ -320,5 +320,5 @@ def report_statistics(period: Period, *, department: Department | None = None) -
         by_month=_by_month(reports, period),
         close_times=by_category_times,
         overall_close_time=overall,
-        statuses=[(str(value), str(label)) for value, label in Status.choices],
+        statuses=[(status.value, str(status.label)) for status in STAFF_STATUSES],
     )

@@ -22,12 +22,13 @@ from django.views.decorators.http import require_GET
 from yakuba.core.csv_export import csv_response
 from yakuba.core.permissions import staff_required
 from yakuba.modules.reports import stats
-from yakuba.modules.reports.models import Status
+from yakuba.modules.reports.models import STAFF_STATUSES
 from yakuba.platform.accounts.models import Department
 from yakuba.platform.audit import services as audit
 
 VIEW = "reports.view_report"
-# One colour per status, in Status order; ≥ 4.5:1 against white so the bars stand out.
+# One colour per counted status (a merged report counts once, as the report it was merged into);
+# ≥ 4.5:1 against white so the bars stand out.
 STATUS_COLORS = ("#0050b3", "#d48806", "#389e0d", "#595959", "#722ed1")
 DATE_ERROR = gettext_lazy("日付は 2026-04-01 のように年-月-日で入力してください。")
 TABLES = ("category", "district", "month", "close-time")
@@ -119,12 +120,12 @@ def _stacked_chart(table: stats.CountTable) -> dict[str, Any]:
     for index, row in enumerate(table.rows):
         x = float(left)
         parts = []
-        for (_value, label), color, count in zip(
-            Status.choices, STATUS_COLORS, row.cells, strict=True
-        ):
+        for status, color, count in zip(STAFF_STATUSES, STATUS_COLORS, row.cells, strict=True):
             length = width * count / largest
             if count:
-                parts.append(BarPart(round(x, 1), round(length, 1), color, str(label), count))
+                parts.append(
+                    BarPart(round(x, 1), round(length, 1), color, str(status.label), count)
+                )
             x += length
         rows.append(BarRow(row.label, 10 + index * step, parts, row.total))
     return {
@@ -247,7 +248,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 
 def _count_rows(table: stats.CountTable, heading: str) -> list[list[Any]]:
     rows: list[list[Any]] = [
-        [_("コード"), heading, *(str(label) for _v, label in Status.choices), _("合計")]
+        [_("コード"), heading, *(str(status.label) for status in STAFF_STATUSES), _("合計")]
     ]
     rows += [[row.key, row.label, *row.cells, row.total] for row in table.rows]
     rows.append(["", _("合計"), *table.totals, table.total])

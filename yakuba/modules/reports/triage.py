@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from yakuba.modules.reports import services
 from yakuba.modules.reports.models import (
     MAX_DESCRIPTION_LENGTH,
-    OPEN_STATUSES,
     BlockedSender,
     Report,
     ReportPhoto,
@@ -175,13 +174,9 @@ def merge(duplicate: Report, *, into: Report, by: User) -> Report:
     """Merge a duplicate into the report it repeats (重複の統合).
 
     The duplicate points to the other (`merged_into`), is closed with a public note naming it, and
-    its reporter is told; its photos and history stay where they are. Reports already merged into
-    the duplicate are moved to the new one, so a chain never forms. Refused: into itself, from a
-    report already merged, into a report that is merged or hidden.
-
-    The duplicate's status: the other report's when that one is closed; 他機関へ (handed on)
-    while it is still open — the model has no "duplicate" status, and the duplicate's public page
-    sends readers to the other report anyway."""
+    its status becomes 重複, and its reporter is told; its photos and history stay where they are.
+    Reports already merged into the duplicate are moved to the new one, so a chain never forms.
+    Refused: into itself, from a report already merged, into a report that is merged or hidden."""
     if duplicate.pk == into.pk:
         raise ValidationError(_("同じ通報どうしは統合できません。"), code="itself")
     # Lock both rows in id order, so two merges of the same pair cannot deadlock.
@@ -214,11 +209,10 @@ def merge(duplicate: Report, *, into: Report, by: User) -> Report:
     Report.objects.filter(pk__in=moved).update(merged_into=into, updated_at=timezone.now())
     duplicate.merged_into = into
     duplicate.save(update_fields=["merged_into", "updated_at"])
-    status = into.status if into.status not in OPEN_STATUSES else Status.REFERRED
     services.change_status(
         duplicate,
         by=by,
-        status=status,
+        status=Status.DUPLICATE,
         note=_(
             "この通報は、同じ内容の通報 #%(number)s にまとめました。これからの対応の状況は "
             "#%(number)s のページでお知らせします。"

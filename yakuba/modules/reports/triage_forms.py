@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from yakuba.modules.reports import triage_queries
 from yakuba.modules.reports.forms import in_language
-from yakuba.modules.reports.models import MAX_DESCRIPTION_LENGTH, Category, Report, Status
+from yakuba.modules.reports.models import (
+    MAX_DESCRIPTION_LENGTH,
+    STAFF_STATUSES,
+    Category,
+    Report,
+    Status,
+)
 from yakuba.modules.reports.triage import MAX_REASON_LENGTH
 from yakuba.platform.accounts.models import Department, User
 from yakuba.platform.places.models import District
@@ -150,7 +156,9 @@ class AssignForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("状態"), choices=Status.choices)
+    status = forms.ChoiceField(
+        label=_("状態"), choices=[(status.value, status.label) for status in STAFF_STATUSES]
+    )
     note = forms.CharField(
         label=_("町民へのお知らせ（公開）"),
         required=False,

@@ -856,6 +856,85 @@ def test_an_app_posts_a_comment_and_it_is_listed(
     assert [u["update_id"] for u in listed] == [created["update_id"]]
 
 
+def test_an_update_sent_again_with_its_update_id_is_made_once(
+    client: Client, pothole: Category, app_key: tuple[Open311Client, str]
+) -> None:
+    item = report(pothole)
+    sent = {"api_key": app_key[1], "service_request_id": item.pk, "update_id": "fms-9"}
+    (first,) = valid_json(
+        post_update(client, **sent, description="広がっています"), "update_created"
+    )
+    (again,) = valid_json(
+        post_update(client, **sent, description="広がっています"), "update_created"
+    )
+    assert again == first
+    assert item.updates.count() == 1
+
+    # Another app may use the same id for its own update.
+    other_key = open311_keys.issue_key(by=None, name="別のアプリ")[1]
+    (other,) = valid_json(
+        post_update(client, **{**sent, "api_key": other_key}, description="見ました"),
+        "update_created",
+    )
+    assert other != first and item.updates.count() == 2
+
+
+def test_an_update_id_used_for_another_report_or_too_long_is_refused(
+    client: Client, pothole: Category, app_key: tuple[Open311Client, str]
+) -> None:
+    first, second = report(pothole), report(pothole)
+    post_update(
+        client, api_key=app_key[1], service_request_id=first.pk, update_id="u1", description="a"
+    )
+    response = post_update(
+        client, api_key=app_key[1], service_request_id=second.pk, update_id="u1", description="b"
+    )
+    assert response.status_code == 400
+    assert "別の通報" in valid_json(response, "errors")[0]["description"]
+    response = post_update(
+        client,
+        api_key=app_key[1],
+        service_request_id=second.pk,
+        update_id="x" * (open311.UPDATE_ID_MAX_LENGTH + 1),
+        description="b",
+    )
+    assert response.status_code == 400
+    assert not second.updates.exists()
+
+
+def test_two_simultaneous_sends_of_one_update_make_one(
+    client: Client,
+    pothole: Category,
+    app_key: tuple[Open311Client, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The other request's update lands between our look-up and our insert: the unique
+    constraint refuses ours and the answer is theirs."""
+    item = report(pothole)
+    theirs = services.add_comment(
+        item,
+        by=None,
+        note="先に届いた分",
+        via=services.AppReference(app_key[0], "fms-race"),
+    )
+    looked_up: list[services.AppReference] = []
+
+    def not_yet_there(via: services.AppReference) -> ReportUpdate | None:
+        looked_up.append(via)
+        return None if len(looked_up) <= 2 else ReportUpdate.objects.get(pk=theirs.pk)
+
+    monkeypatch.setattr(open311, "earlier_update", not_yet_there)
+    response = post_update(
+        client,
+        api_key=app_key[1],
+        service_request_id=item.pk,
+        update_id="fms-race",
+        description="後から届いた分",
+    )
+    assert valid_json(response, "update_created") == [{"update_id": str(theirs.pk)}]
+    assert item.updates.count() == 1
+
+
 def test_an_app_reopens_a_fixed_report_but_cannot_close_an_open_one(
     client: Client, pothole: Category, clerk: User, app_key: tuple[Open311Client, str]
 ) -> None:

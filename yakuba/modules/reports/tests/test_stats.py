@@ -126,11 +126,14 @@ def test_hidden_and_merged_reports_are_not_counted(town: dict[str, Any]) -> None
     day = at("2026-04-10")
     kept = report(town["pothole"], created=day)
     report(town["pothole"], created=day, is_hidden=True)
-    report(town["pothole"], created=day, merged_into=kept)
+    report(town["pothole"], created=day, merged_into=kept, status=Status.DUPLICATE)
 
     result = stats.report_statistics(APRIL)
 
     assert result.total == 1
+    # A merged report is counted once, in the report it joined: no 重複 column.
+    assert Status.DUPLICATE not in [code for code, _label in result.statuses]
+    assert len(result.by_category.totals) == len(result.statuses)
 
 
 def test_every_district_has_a_row_and_reports_without_one_are_counted_apart(

@@ -271,7 +271,7 @@ def test_a_duplicate_is_merged_closed_with_a_public_note_and_its_reporter_told(
     services.add_comment(duplicate, by=resident, note="広がっています")
     merged = triage.merge(duplicate, into=original, by=officer)
     assert merged.merged_into == original
-    assert not merged.is_open and merged.status == Status.REFERRED
+    assert not merged.is_open and merged.status == Status.DUPLICATE
     last = merged.updates.order_by("-pk").first()
     assert last is not None and f"#{original.pk}" in last.note and not last.is_internal
     assert updated_kinds(resident)[-1] == "reports.updated"
@@ -281,10 +281,22 @@ def test_a_duplicate_is_merged_closed_with_a_public_note_and_its_reporter_told(
     assert audited(AuditAction.UPDATE, duplicate)[-1].changes["merged_into"] == original.pk
 
 
-def test_a_duplicate_of_a_fixed_report_is_closed_as_fixed(pothole: Category, officer: User) -> None:
+def test_a_duplicate_of_a_fixed_report_is_marked_duplicate_too(
+    pothole: Category, officer: User
+) -> None:
     original = make_report(pothole, status=Status.FIXED)
     merged = triage.merge(make_report(pothole), into=original, by=officer)
-    assert merged.status == Status.FIXED
+    assert merged.status == Status.DUPLICATE and merged.closed_at is not None
+
+
+def test_staff_cannot_mark_a_report_duplicate_without_merging_it(
+    pothole: Category, officer: User
+) -> None:
+    report = make_report(pothole)
+    with pytest.raises(ValidationError, match="統合してください"):
+        triage.set_status(report, by=officer, status=Status.DUPLICATE, note="同じです")
+    report.refresh_from_db()
+    assert report.status == Status.RECEIVED and not report.updates.exists()
 
 
 def test_merging_moves_earlier_duplicates_so_no_chain_forms(
