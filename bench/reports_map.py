@@ -82,10 +82,11 @@ CATEGORY_WEIGHTS = {
     "school-route": 2,
 }
 # Viewports (degrees of longitude × latitude) at the map's zoom levels on a phone or a desk.
+# The map sends its zoom too: below queries.CLUSTER_BELOW_ZOOM it gets groups counted in SQL.
 ZOOMS = {
-    "whole town (z13)": (0.14, 0.11),
-    "one district (z15)": (0.033, 0.033),
-    "a few streets (z17)": (0.005, 0.004),
+    "whole town (z13)": (0.14, 0.11, 13),
+    "one district (z15)": (0.033, 0.033, 15),
+    "a few streets (z17)": (0.005, 0.004, 17),
 }
 
 
@@ -271,15 +272,23 @@ def main() -> None:
         generator = random.Random(SEED + 1)
         client = Client()
         cases: list[tuple[str, list[str], bool]] = []
-        for label, (width, height) in ZOOMS.items():
+        for label, (width, height, zoom) in ZOOMS.items():
             boxes = [_viewport(generator, width, height) for _ in range(args.rounds)]
-            cases.append((f"map: {label}", [f"/reports/geojson/?bbox={b}" for b in boxes], True))
+            cases.append(
+                (
+                    f"map: {label}",
+                    ["/reports/geojson/?" + urlencode({"bbox": b, "zoom": zoom}) for b in boxes],
+                    True,
+                )
+            )
             cases.append(
                 (
                     f"map: {label}, open potholes",
                     [
                         "/reports/geojson/?"
-                        + urlencode({"bbox": b, "status": "open", "category": "pothole"})
+                        + urlencode(
+                            {"bbox": b, "zoom": zoom, "status": "open", "category": "pothole"}
+                        )
                         for b in boxes
                     ],
                     True,
@@ -321,12 +330,14 @@ def main() -> None:
         if args.explain:
             print("\n--- list: first page")
             explain_list()
-            for label, (width, height) in ZOOMS.items():
+            for label, (width, height, _zoom) in ZOOMS.items():
                 print(f"\n--- {label}")
                 explain(_viewport(generator, width, height))
             print("\n--- whole town, open potholes")
             explain(
-                _viewport(generator, *ZOOMS["whole town (z13)"]), status="open", category="pothole"
+                _viewport(generator, *ZOOMS["whole town (z13)"][:2]),
+                status="open",
+                category="pothole",
             )
     finally:
         if IS_POSTGRES:

@@ -691,7 +691,7 @@ def post_update(request: HttpRequest, *, format: str) -> HttpResponse:
         )
     description = data.get("description", "")
     via = app_reference(client, data.get("update_id", ""), report)
-    update = via and earlier_update(via)
+    update = earlier_update(via) if via else None
     if update is None:
         try:
             if status in OPEN_UPDATE_STATUSES and report.status == Status.FIXED:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet
+from django.db.models.functions import Floor
 from django.urls import reverse
 
 from yakuba.modules.reports.models import (
@@ -25,6 +26,11 @@ PAGE_SIZE = 20
 # The map asks for what is in view; a town has far fewer reports in view than this, and the cap
 # keeps one request cheap however far the map is zoomed out.
 MAX_MAP_FEATURES = 1000
+# Zoomed out further than this, the map shows groups (clusters) counted in the database: a pin per
+# report would hide the town under ten thousand dots and the cap would leave some out.
+CLUSTER_BELOW_ZOOM = 16
+# A group covers a square of about this many screen pixels.
+CLUSTER_CELL_PIXELS = 64
 
 
 @dataclass(frozen=True)
@@ -100,15 +106,76 @@ def may_see_photo(photo: ReportPhoto, user: Any) -> bool:
 
 
 def map_features(
-    reports: QuerySet[Report], *, bbox: tuple[float, float, float, float] | None
+    reports: QuerySet[Report],
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    zoom: int | None = None,
 ) -> dict[str, Any]:
-    """Public reports with a pin as a GeoJSON FeatureCollection, newest first, capped.
+    """Reports with a pin as a GeoJSON FeatureCollection: one feature per report, newest first
+    and capped, or — below CLUSTER_BELOW_ZOOM — one per group of nearby reports (see `clusters`).
 
     Nothing personal: number, category, status, date and the page's address only."""
     reports = reports.filter(latitude__isnull=False, longitude__isnull=False)
     if bbox is not None:
         west, south, east, north = bbox
         reports = reports.filter(latitude__range=(south, north), longitude__range=(west, east))
+    if zoom is not None and zoom < CLUSTER_BELOW_ZOOM:
+        return clusters(reports, zoom=zoom)
+    return _report_features(reports)
+
+
+def clusters(reports: QuerySet[Report], *, zoom: int) -> dict[str, Any]:
+    """Reports grouped on a grid of squares about CLUSTER_CELL_PIXELS wide at `zoom`, counted in
+    one GROUP BY (every report counts, however many). A group at its reports' mean position with
+    its count, open count and bounds (the map zooms to them); a square holding one report gives
+    that report's own feature."""
+    cell = 360 / (256 * 2**zoom) * CLUSTER_CELL_PIXELS  # degrees of longitude per square
+    groups = (
+        reports.order_by()
+        .annotate(row=Floor(F("latitude") / cell), column=Floor(F("longitude") / cell))
+        .values("row", "column")
+        .annotate(
+            count=Count("pk"),
+            open_count=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            latitude_mean=Avg("latitude"),
+            longitude_mean=Avg("longitude"),
+            south=Min("latitude"),
+            north=Max("latitude"),
+            west=Min("longitude"),
+            east=Max("longitude"),
+            only=Min("pk"),
+        )
+    )
+    features: list[dict[str, Any]] = []
+    singles = []
+    for group in groups:
+        if group["count"] == 1:
+            singles.append(group["only"])
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [
+                        round(group["longitude_mean"], 6),
+                        round(group["latitude_mean"], 6),
+                    ],
+                },
+                "properties": {
+                    "cluster": True,
+                    "count": group["count"],
+                    "open_count": group["open_count"],
+                    "bbox": [group["west"], group["south"], group["east"], group["north"]],
+                },
+            }
+        )
+    if singles:
+        features += _report_features(reports.filter(pk__in=singles))["features"]
+    return {"type": "FeatureCollection", "features": features, "truncated": False}
+
+
+def _report_features(reports: QuerySet[Report]) -> dict[str, Any]:
     query = reports.order_by("-created_at", "-pk").values_list(
         "pk",
         "latitude",

@@ -130,14 +130,17 @@ def staff_map_features(
     filters: QueueFilters,
     *,
     bbox: tuple[float, float, float, float] | None,
+    zoom: int | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The queue's reports with a pin as GeoJSON for the staff map: hidden and merged ones too
-    (staff only), each linking to its staff page. No personal data, as on the public map."""
+    (staff only), each linking to its staff page; grouped when zoomed out (queries.clusters).
+    No personal data, as on the public map."""
     reports = _with_status(_filtered(filters, now=now), filters.status)
-    collection = queries.map_features(reports, bbox=bbox)
+    collection = queries.map_features(reports, bbox=bbox, zoom=zoom)
     for feature in collection["features"]:
-        feature["properties"]["url"] = reverse("reports:triage_detail", args=[feature["id"]])
+        if "id" in feature:
+            feature["properties"]["url"] = reverse("reports:triage_detail", args=[feature["id"]])
     return collection
 
 

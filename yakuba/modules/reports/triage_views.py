@@ -32,7 +32,7 @@ from yakuba.modules.reports.triage_forms import (
     ReasonForm,
     StatusForm,
 )
-from yakuba.modules.reports.views import GEOJSON, map_settings, parse_bbox
+from yakuba.modules.reports.views import GEOJSON, map_settings, map_view
 from yakuba.platform.accounts.models import User
 from yakuba.platform.audit.services import record_read
 
@@ -96,16 +96,15 @@ def queue(request: HttpRequest) -> HttpResponse:
 @staff_required(permission=VIEW)
 @require_GET
 def geojson(request: HttpRequest) -> JsonResponse:
-    """The queue's reports in `?bbox=` as GeoJSON for the staff map (hidden ones included)."""
-    bbox = None
-    if request.GET.get("bbox"):
-        try:
-            bbox = parse_bbox(request.GET["bbox"])
-        except ValidationError as error:
-            return JsonResponse({"error": error.messages[0]}, status=400)
+    """The queue's reports in `?bbox=` as GeoJSON for the staff map (hidden ones included),
+    grouped when `?zoom=` is below CLUSTER_BELOW_ZOOM."""
+    try:
+        bbox, zoom = map_view(request)
+    except ValidationError as error:
+        return JsonResponse({"error": error.messages[0]}, status=400)
     _form, filters = _filters(request)
     response = JsonResponse(
-        triage_queries.staff_map_features(filters, bbox=bbox),
+        triage_queries.staff_map_features(filters, bbox=bbox, zoom=zoom),
         json_dumps_params={"ensure_ascii": False},
     )
     response["Content-Type"] = GEOJSON

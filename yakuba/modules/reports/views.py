@@ -54,6 +54,8 @@ RATE_LIMIT_PER_ACCOUNT = 10
 RATE_LIMIT_PER_IP = 20
 RECEIVED_SESSION_KEY = "reports_received"
 GEOJSON = "application/geo+json"
+# The deepest zoom of the base map tiles (地理院タイル go to 18; Leaflet allows a little more).
+MAX_ZOOM = 22
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -523,20 +525,35 @@ def parse_bbox(value: str) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
+def map_view(request: HttpRequest) -> tuple[tuple[float, float, float, float] | None, int | None]:
+    """The map's `?bbox=west,south,east,north` and `?zoom=` (0–22, for grouping), both optional."""
+    bbox = parse_bbox(request.GET["bbox"]) if request.GET.get("bbox") else None
+    zoom = None
+    if request.GET.get("zoom"):
+        try:
+            zoom = int(request.GET["zoom"])
+        except ValueError:
+            zoom = -1
+        if not 0 <= zoom <= MAX_ZOOM:
+            raise ValidationError(
+                _("zoomは0から%(max)dまでの整数で指定してください。") % {"max": MAX_ZOOM}
+            )
+    return bbox, zoom
+
+
 @require_GET
 def geojson(request: HttpRequest) -> JsonResponse:
-    """Public reports in `?bbox=west,south,east,north` as GeoJSON (at most 1,000, newest first),
-    with the list's filters; the list page's map reads it."""
-    bbox = None
-    if request.GET.get("bbox"):
-        try:
-            bbox = parse_bbox(request.GET["bbox"])
-        except ValidationError as error:
-            return JsonResponse({"error": error.messages[0]}, status=400)
+    """Public reports in `?bbox=` as GeoJSON with the list's filters — at most 1,000, newest
+    first, or grouped when `?zoom=` is below CLUSTER_BELOW_ZOOM; the list page's map reads it."""
+    try:
+        bbox, zoom = map_view(request)
+    except ValidationError as error:
+        return JsonResponse({"error": error.messages[0]}, status=400)
     form = ReportFilterForm(request.GET)
     reports = queries.filter_reports(services.public_reports(), **form.filters())
     response = JsonResponse(
-        queries.map_features(reports, bbox=bbox), json_dumps_params={"ensure_ascii": False}
+        queries.map_features(reports, bbox=bbox, zoom=zoom),
+        json_dumps_params={"ensure_ascii": False},
     )
     response["Content-Type"] = GEOJSON
     return response

@@ -860,7 +860,11 @@ def test_an_update_sent_again_with_its_update_id_is_made_once(
     client: Client, pothole: Category, app_key: tuple[Open311Client, str]
 ) -> None:
     item = report(pothole)
-    sent = {"api_key": app_key[1], "service_request_id": item.pk, "update_id": "fms-9"}
+    sent: dict[str, Any] = {
+        "api_key": app_key[1],
+        "service_request_id": item.pk,
+        "update_id": "fms-9",
+    }
     (first,) = valid_json(
         post_update(client, **sent, description="広がっています"), "update_created"
     )

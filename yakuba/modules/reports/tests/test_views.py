@@ -714,6 +714,38 @@ def test_geojson_is_capped(client: Client, pothole: Category, monkeypatch: Any) 
     assert len(data["features"]) == 2 and data["truncated"] is True
 
 
+def test_zoomed_out_the_map_gets_groups_counted_in_the_database(
+    client: Client, pothole: Category, monkeypatch: Any
+) -> None:
+    """At zoom 12 a square is 64 px ≈ 0.022°: three reports within metres form one group, a
+    report 20 km away stays a report of its own, and the cap does not apply to groups."""
+    monkeypatch.setattr(queries, "MAX_MAP_FEATURES", 1)
+    near = [
+        make_report(pothole, latitude=10.0001, longitude=100.0001 + i / 10**5) for i in range(3)
+    ]
+    Report.objects.filter(pk=near[0].pk).update(status=Status.FIXED)
+    alone = make_report(pothole, latitude=10.2, longitude=100.2)
+
+    data = client.get(reverse("reports:geojson"), {"bbox": "99,9,101,11", "zoom": 12}).json()
+
+    (group,) = [f for f in data["features"] if f["properties"].get("cluster")]
+    assert group["properties"]["count"] == 3 and group["properties"]["open_count"] == 2
+    west, south, east, north = group["properties"]["bbox"]
+    assert (south, north) == (10.0001, 10.0001) and west < east
+    assert [f["id"] for f in data["features"] if "id" in f] == [alone.pk]
+    assert data["truncated"] is False
+
+    # Close in, every report is its own pin again (and the cap is back).
+    close = client.get(reverse("reports:geojson"), {"bbox": "99,9,101,11", "zoom": 16}).json()
+    assert len(close["features"]) == 1 and close["truncated"] is True
+
+
+@pytest.mark.parametrize("zoom", ["-1", "23", "abc", "12.5"])
+def test_geojson_refuses_a_bad_zoom(client: Client, zoom: str) -> None:
+    response = client.get(reverse("reports:geojson"), {"zoom": zoom})
+    assert response.status_code == 400 and "zoom" in response.json()["error"]
+
+
 @pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "101,10,100,11", "100,10,101,95"])
 def test_geojson_refuses_a_bad_box(client: Client, bbox: str) -> None:
     response = client.get(reverse("reports:geojson"), {"bbox": bbox})

@@ -4,7 +4,8 @@
    latitude and longitude fields a resident can otherwise leave empty (an address is enough).
    data-report-map="pick"  choose a place: tap to put the pin, drag it, or use the phone's location
    data-report-map="show"  one report's pin
-   data-report-map="list"  public reports in view, read from the GeoJSON endpoint
+   data-report-map="list"  reports in view, read from the GeoJSON endpoint; zoomed out, the
+                           endpoint answers groups with a count, and a tap zooms into one
    Texts come from data-text-* attributes, translated by the template. No inline script or style
    (CSP). */
 (function () {
@@ -195,13 +196,42 @@
       return box;
     }
 
+    function cluster(properties, position) {
+      // The count is a number from our endpoint; the label for screen readers comes from the page.
+      var label = (element.dataset.textCluster || "{count}")
+        .replace("{count}", properties.count)
+        .replace("{open}", properties.open_count);
+      var size = properties.count < 10 ? 34 : properties.count < 100 ? 42 : 50;
+      var marker = L.marker(position, {
+        icon: L.divIcon({
+          className: "report-map__cluster" + (properties.open_count ? " report-map__cluster--open" : ""),
+          html: "<span>" + Number(properties.count) + "</span>",
+          iconSize: [size, size],
+        }),
+        title: label,
+        alt: label,
+        keyboard: true,
+      });
+      marker.on("click", function () {
+        var box = properties.bbox;
+        var bounds = L.latLngBounds([box[1], box[0]], [box[3], box[2]]);
+        if (bounds.getNorth() === bounds.getSouth() && bounds.getEast() === bounds.getWest()) {
+          map.setView(bounds.getCenter(), map.getZoom() + 2);
+        } else {
+          map.fitBounds(bounds.pad(0.2));
+        }
+      });
+      return marker;
+    }
+
     function load() {
       var bounds = map.getBounds();
       var bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
         .map(function (value) { return value.toFixed(5); })
         .join(",");
       var mine = ++request;
-      fetch(url + (url.indexOf("?") === -1 ? "?" : "&") + "bbox=" + bbox, {
+      var query = "bbox=" + bbox + "&zoom=" + map.getZoom();
+      fetch(url + (url.indexOf("?") === -1 ? "?" : "&") + query, {
         headers: { Accept: "application/geo+json" },
       })
         .then(function (response) { return response.ok ? response.json() : { features: [] }; })
@@ -212,6 +242,10 @@
           layer.clearLayers();
           data.features.forEach(function (feature) {
             var coordinates = feature.geometry.coordinates;
+            if (feature.properties.cluster) {
+              cluster(feature.properties, [coordinates[1], coordinates[0]]).addTo(layer);
+              return;
+            }
             var open = feature.properties.is_open;
             L.circleMarker([coordinates[1], coordinates[0]], {
               radius: 9,
