@@ -232,17 +232,22 @@ def explain_list(**filters: str) -> None:
     print(queries.public_list(**filters)[:20].explain(**options))
 
 
-def explain(bbox: str, **filters: str) -> None:
+def explain(bbox: str, zoom: int, **filters: str) -> None:
+    """The plan of the map's main query: the groups when zoomed out, else the newest reports."""
     west, south, east, north = (float(v) for v in bbox.split(","))
     reports = (
         queries.filter_reports(services.public_reports(), **filters)
         .filter(latitude__isnull=False, longitude__isnull=False)
         .filter(latitude__range=(south, north), longitude__range=(west, east))
-        .order_by("-created_at", "-pk")
-        .values_list("pk", "latitude", "longitude", "status", "created_at", "category__code")
     )
     options: dict[str, Any] = {"analyze": True, "buffers": True} if IS_POSTGRES else {}
-    print(reports[: queries.MAX_MAP_FEATURES + 1].explain(**options))
+    if zoom < queries.CLUSTER_BELOW_ZOOM:
+        print(queries.cluster_groups(reports, zoom=zoom).explain(**options))
+        return
+    newest = reports.order_by("-created_at", "-pk").values_list(
+        "pk", "latitude", "longitude", "status", "created_at", "category__code"
+    )
+    print(newest[: queries.MAX_MAP_FEATURES + 1].explain(**options))
 
 
 def main() -> None:
@@ -330,15 +335,12 @@ def main() -> None:
         if args.explain:
             print("\n--- list: first page")
             explain_list()
-            for label, (width, height, _zoom) in ZOOMS.items():
+            for label, (width, height, zoom) in ZOOMS.items():
                 print(f"\n--- {label}")
-                explain(_viewport(generator, width, height))
+                explain(_viewport(generator, width, height), zoom)
             print("\n--- whole town, open potholes")
-            explain(
-                _viewport(generator, *ZOOMS["whole town (z13)"][:2]),
-                status="open",
-                category="pothole",
-            )
+            width, height, zoom = ZOOMS["whole town (z13)"]
+            explain(_viewport(generator, width, height), zoom, status="open", category="pothole")
     finally:
         if IS_POSTGRES:
             connection.close()

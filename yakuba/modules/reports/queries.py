@@ -129,26 +129,9 @@ def clusters(reports: QuerySet[Report], *, zoom: int) -> dict[str, Any]:
     one GROUP BY (every report counts, however many). A group at its reports' mean position with
     its count, open count and bounds (the map zooms to them); a square holding one report gives
     that report's own feature."""
-    cell = 360 / (256 * 2**zoom) * CLUSTER_CELL_PIXELS  # degrees of longitude per square
-    groups = (
-        reports.order_by()
-        .annotate(row=Floor(F("latitude") / cell), column=Floor(F("longitude") / cell))
-        .values("row", "column")
-        .annotate(
-            count=Count("pk"),
-            open_count=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-            latitude_mean=Avg("latitude"),
-            longitude_mean=Avg("longitude"),
-            south=Min("latitude"),
-            north=Max("latitude"),
-            west=Min("longitude"),
-            east=Max("longitude"),
-            only=Min("pk"),
-        )
-    )
     features: list[dict[str, Any]] = []
     singles = []
-    for group in groups:
+    for group in cluster_groups(reports, zoom=zoom):
         if group["count"] == 1:
             singles.append(group["only"])
             continue
@@ -173,6 +156,27 @@ def clusters(reports: QuerySet[Report], *, zoom: int) -> dict[str, Any]:
     if singles:
         features += _report_features(reports.filter(pk__in=singles))["features"]
     return {"type": "FeatureCollection", "features": features, "truncated": False}
+
+
+def cluster_groups(reports: QuerySet[Report], *, zoom: int) -> QuerySet[Report, dict[str, Any]]:
+    """The GROUP BY behind `clusters` (bench/reports_map.py prints its plan)."""
+    cell = 360 / (256 * 2**zoom) * CLUSTER_CELL_PIXELS  # degrees of longitude per square
+    return (
+        reports.order_by()
+        .annotate(row=Floor(F("latitude") / cell), column=Floor(F("longitude") / cell))
+        .values("row", "column")
+        .annotate(
+            count=Count("pk"),
+            open_count=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            latitude_mean=Avg("latitude"),
+            longitude_mean=Avg("longitude"),
+            south=Min("latitude"),
+            north=Max("latitude"),
+            west=Min("longitude"),
+            east=Max("longitude"),
+            only=Min("pk"),
+        )
+    )
 
 
 def _report_features(reports: QuerySet[Report]) -> dict[str, Any]:

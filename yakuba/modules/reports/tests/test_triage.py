@@ -575,7 +575,7 @@ def test_the_staff_map_includes_hidden_reports_links_to_staff_pages_and_nothing_
 def test_the_staff_map_groups_reports_at_town_zoom(pothole: Category, officer: User) -> None:
     for _number in range(4):
         make_report(pothole)
-    data = signed_in(officer).get(reverse("reports:triage_geojson"), {"zoom": 13}).json()
+    data = signed_in(officer).get(reverse("reports:triage_geojson"), {"zoom": "13"}).json()
     (group,) = data["features"]
     assert group["properties"]["cluster"] is True and group["properties"]["count"] == 4
     assert "url" not in group["properties"]

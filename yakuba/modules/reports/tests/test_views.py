@@ -726,7 +726,7 @@ def test_zoomed_out_the_map_gets_groups_counted_in_the_database(
     Report.objects.filter(pk=near[0].pk).update(status=Status.FIXED)
     alone = make_report(pothole, latitude=10.2, longitude=100.2)
 
-    data = client.get(reverse("reports:geojson"), {"bbox": "99,9,101,11", "zoom": 12}).json()
+    data = client.get(reverse("reports:geojson"), {"bbox": "99,9,101,11", "zoom": "12"}).json()
 
     (group,) = [f for f in data["features"] if f["properties"].get("cluster")]
     assert group["properties"]["count"] == 3 and group["properties"]["open_count"] == 2
@@ -736,7 +736,7 @@ def test_zoomed_out_the_map_gets_groups_counted_in_the_database(
     assert data["truncated"] is False
 
     # Close in, every report is its own pin again (and the cap is back).
-    close = client.get(reverse("reports:geojson"), {"bbox": "99,9,101,11", "zoom": 16}).json()
+    close = client.get(reverse("reports:geojson"), {"bbox": "99,9,101,11", "zoom": "16"}).json()
     assert len(close["features"]) == 1 and close["truncated"] is True
 
 
