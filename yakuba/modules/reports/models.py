@@ -235,16 +235,6 @@ class Report(models.Model):
                 condition=models.Q(is_hidden=False, merged_into__isnull=True),
                 name="reports_public_newest",
             ),
-            # The zoomed-out map's groups (queries.clusters) read only this index on PostgreSQL
-            # (an index-only scan). Status and id as key columns, not `include`, which SQLite
-            # lacks.
-            models.Index(
-                fields=["latitude", "longitude", "status", "id"],
-                condition=models.Q(
-                    is_hidden=False, merged_into__isnull=True, latitude__isnull=False
-                ),
-                name="reports_public_map",
-            ),
         ]
         verbose_name = _("通報")
         verbose_name_plural = _("通報")
