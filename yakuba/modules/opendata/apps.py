@@ -9,6 +9,7 @@ class OpendataConfig(AppConfig):
 
     def ready(self) -> None:
         from yakuba.core.registry import MenuEntry, ModuleEntry, Permission, register
+        from yakuba.modules.opendata import demo
 
         register(
             ModuleEntry(
@@ -44,6 +45,7 @@ class OpendataConfig(AppConfig):
                     ("api/3/action/", "yakuba.modules.opendata.ckan_urls"),
                     ("", "yakuba.modules.opendata.dcat_urls"),
                 ),
+                load_demo=demo.load_demo,
                 order=300,
             )
         )

@@ -1,5 +1,11 @@
-"""ckan_urls"""
+"""The CKAN-compatible Action API, mounted at /api/3/action/ (namespace "opendata_ckan")."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from yakuba.modules.opendata import ckan
+
+app_name = "opendata_ckan"
+
+urlpatterns = [
+    path("<str:name>", ckan.dispatch, name="action"),
+]

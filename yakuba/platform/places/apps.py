@@ -29,7 +29,6 @@ class PlacesConfig(AppConfig):
             forget_district_boundaries, sender=District, dispatch_uid="places-bnd-d"
         )
 
-        standard = opendata.STANDARD
         register(
             ModuleEntry(
                 app_label=self.label,
@@ -71,18 +70,19 @@ class PlacesConfig(AppConfig):
                 ),
                 open_datasets=tuple(
                     OpenDataset(
-                        code=f"places.{dataset}",
+                        code=f"places.{standard}",
                         title=title,
-                        build_rows=opendata.builder(dataset),
-                        standard=f"{standard} {title_ja}",
+                        build_rows=opendata.builder(standard),
+                        standard=standard,
                     )
-                    for dataset, title, title_ja in (
-                        ("public_facilities", _("公共施設一覧"), "公共施設一覧"),
-                        ("aed_locations", _("AED設置箇所一覧"), "AED設置箇所一覧"),
-                        ("evacuation_sites", _("指定緊急避難場所一覧"), "指定緊急避難場所一覧"),
-                        ("shelters", _("指定避難所一覧"), "指定避難所一覧"),
-                        ("childcare_facilities", _("子育て施設一覧"), "子育て施設一覧"),
-                        ("medical_institutions", _("医療機関一覧"), "医療機関一覧"),
+                    for standard, title in (
+                        ("public_facilities", _("公共施設一覧")),
+                        ("aed_locations", _("AED設置箇所一覧")),
+                        ("evacuation_sites", _("指定緊急避難場所一覧")),
+                        ("shelters", _("指定避難所一覧")),
+                        ("childcare_facilities", _("子育て施設一覧")),
+                        ("medical_institutions", _("医療機関一覧")),
+                        ("public_toilets", _("公衆トイレ一覧")),
                     )
                 ),
                 urls="yakuba.platform.places.urls",

@@ -8,6 +8,7 @@ from shapely.geometry import shape
 
 from yakuba.core.models import Municipality
 from yakuba.core.registry import registry
+from yakuba.core.standard_datasets import standard_dataset
 from yakuba.platform.places import demo
 from yakuba.platform.places.models import District, Place, PlaceKind
 from yakuba.platform.places.services import find_district
@@ -79,7 +80,16 @@ def test_registry_declares_menus_layers_datasets_and_the_demo() -> None:
     assert {layer.url_kwargs["kind"] for layer in entry.map_layers} == set(PlaceKind.values)
     for layer in entry.map_layers:
         reverse(layer.url_name, kwargs=layer.url_kwargs)
-    assert len(entry.open_datasets) == 6
+    assert [d.standard for d in entry.open_datasets] == [
+        "public_facilities",
+        "aed_locations",
+        "evacuation_sites",
+        "shelters",
+        "childcare_facilities",
+        "medical_institutions",
+        "public_toilets",
+    ]
+    assert all(d.code == f"places.{d.standard}" for d in entry.open_datasets)
 
 
 def test_open_dataset_rows_have_the_standard_columns_in_order() -> None:
@@ -94,24 +104,23 @@ def test_open_dataset_rows_have_the_standard_columns_in_order() -> None:
     datasets = {d.code: d for d in registry["places"].open_datasets}
     rows = datasets["places.public_facilities"].build_rows()
     assert rows
-    columns = list(rows[0])
-    assert columns[:6] == [
-        "全国地方公共団体コード",
-        "ID",
-        "地方公共団体名",
-        "名称",
-        "名称_カナ",
-        "名称_英字",
-    ]
-    assert (
-        columns.index("所在地_全国地方公共団体コード")
-        < columns.index("緯度")
-        < columns.index("経度")
-    )
+    for dataset in datasets.values():
+        expected = standard_dataset(dataset.standard).column_names()
+        assert all(tuple(row) == expected for row in dataset.build_rows()), dataset.code
     town_hall = next(r for r in rows if r["ID"] == "FAC-001")
     assert town_hall["全国地方公共団体コード"] == "043231"
     assert town_hall["地方公共団体名"] == "宮城県亘理町"
     assert town_hall["名称"] == "亘理町役場"
+    hall = Place.objects.get(code="FAC-001")
+    assert town_hall["名称_英語"] == hall.name_en
+    assert town_hall["所在地_連結表記"] == hall.address
+    # The standard separates バリアフリー情報 items with ";".
+    assert (
+        town_hall["バリアフリー情報"] == f"多機能トイレあり;車いす利用可;{hall.accessibility_notes}"
+    )
+    site = datasets["places.evacuation_sites"].build_rows()[0]
+    assert site["市区町村コード"] == "043231"
+    assert site["名称_英字"] == Place.objects.get(code=site["ID"]).name_en
     assert "FAC-009" not in {r["ID"] for r in rows}  # not public
     aeds = datasets["places.aed_locations"].build_rows()
     assert {r["ID"] for r in aeds} == set(
@@ -120,3 +129,4 @@ def test_open_dataset_rows_have_the_standard_columns_in_order() -> None:
     for dataset in datasets.values():
         for row in dataset.build_rows():
             assert row["緯度"] and row["経度"]
+            assert row["全国地方公共団体コード"] == "043231"
