@@ -93,6 +93,11 @@ _SURFACE_RUN = re.compile(f"([{_KANJI}\u30f6]+)|([^{_KANJI}\u30f6]+)")
 # What a reading may be made of once in hiragana; anything else (・, ヷ) gets no ruby.
 _READING = re.compile("[ぁ-ゖゝゞー]+")
 
+# 連濁: the voiced form of a reading's first kana (し → じ), for `readings`.
+_VOICED = str.maketrans(
+    "かきくけこさしすせそたちつてとはひふへほ", "がぎぐげござじずぜぞだぢづでどばびぶべぼ"
+)
+
 # Sudachi refuses input longer than 49,149 bytes of UTF-8; 12,000 characters of at most four bytes
 # each stays below it.
 _MAX_CHUNK_CHARACTERS = 12_000
@@ -143,6 +148,34 @@ def annotate_text(text: str) -> str:
             reading = _reading_of(surface, morpheme)
             pieces.append(surface if reading is None else _ruby(surface, reading))
     return "".join(pieces)
+
+
+@lru_cache(maxsize=1024)
+def readings(text: str) -> tuple[str, ...]:
+    """How `text` may be typed in kana (読み), for search: each word in hiragana, words without a
+    reliable reading (unknown words, symbols) as written. 公衆トイレ一覧 → こうしゅうといれいちらん.
+
+    Sudachi reads a suffix as it reads alone (避難所 → ひなん + しょ), while joined to a word it is
+    often voiced (連濁: ひなんじょ, 保健所 ほけんじょ). When `text` has a suffix that could be, the
+    reading with the suffixes voiced follows the dictionary one, so both spellings find it.
+    """
+    plain: list[str] = []
+    voiced: list[str] = []
+    for chunk in _chunks(text):
+        for morpheme in _tokenizer().tokenize(chunk):
+            surface = chunk[morpheme.begin() : morpheme.end()]
+            reading = str(jaconv.kata2hira(morpheme.reading_form()))
+            if (
+                morpheme.is_oov()
+                or morpheme.part_of_speech()[0] in ("補助記号", "空白")
+                or not _READING.fullmatch(reading)
+            ):
+                reading = surface
+            plain.append(reading)
+            is_suffix = morpheme.part_of_speech()[0] == "接尾辞"
+            voiced.append(reading[:1].translate(_VOICED) + reading[1:] if is_suffix else reading)
+    variants = ["".join(plain), "".join(voiced)]
+    return tuple(dict.fromkeys(variants))
 
 
 def _reading_of(surface: str, morpheme: Morpheme) -> str | None:

@@ -71,6 +71,10 @@ class OpenDataset:
     # Returns the rows of the dataset, each a dict in the standard's column order.
     build_rows: Callable[[], list[dict[str, Any]]]
     standard: str = ""
+    # False when the data needs a person's judgement before it goes out (e.g. counts of the
+    # residents who signed up, which are not the town's official population): the generated
+    # dataset then starts as a draft that staff publish by hand.
+    publish_automatically: bool = True
 
 
 @dataclass(frozen=True)

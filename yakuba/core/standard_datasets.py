@@ -13,8 +13,11 @@ based on; docs/modules/core-standard-datasets.md lists the sources.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from enum import StrEnum
+
+from yakuba.core.models import local_government_code_check_digit
 
 
 class ColumnType(StrEnum):
@@ -41,6 +44,9 @@ class StandardColumn:
     required: bool
     description: str = ""
     example: str = ""
+    # 秘匿できる: a count of people that may be shown as "X" (秘匿) or "-" (皆無, none), as the
+    # statistics tables of e-Stat and the prefectures write them, instead of a number.
+    suppressible: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,15 +71,16 @@ def standard_dataset(code: str) -> StandardDataset:
     return STANDARD_DATASETS[code]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_municipality_code(value: str) -> bool:
-    """Whether `value` is a 全国地方公共団体コード: 5 digits and the JIS X 0402 check digit."""
-    if len(value) != 6 or not value.isascii() or not value.isdigit():
-        return False
-    total = sum(
-        int(digit) * weight for digit, weight in zip(value[:5], range(6, 1, -1), strict=True)
+    """Whether `value` is a 全国地方公共団体コード: 5 digits and the check digit. Cached: a file
+    repeats a handful of codes on every row (bench/opendata_stream.py)."""
+    return (
+        len(value) == 6
+        and value.isascii()
+        and value.isdigit()
+        and local_government_code_check_digit(value[:5]) == int(value[5])
     )
-    # 11 minus the remainder, keeping only its last digit (10 → 0, 11 → 1).
-    return value[5] == str(11 - total % 11)[-1]
 
 
 def _column(
@@ -83,8 +90,9 @@ def _column(
     required: bool = False,
     example: str = "",
     description: str = "",
+    suppressible: bool = False,
 ) -> StandardColumn:
-    return StandardColumn(name, type, required, description, example)
+    return StandardColumn(name, type, required, description, example, suppressible)
 
 
 # The official page with the データ項目定義書 (自治体標準オープンデータセット（正式版）).
@@ -177,7 +185,7 @@ DISASTER_TYPES = tuple(
     )
 )
 AGE_BANDS = tuple(
-    _column(f"{band}の{sex}", ColumnType.INTEGER, required=True)
+    _column(f"{band}の{sex}", ColumnType.INTEGER, required=True, suppressible=True)
     for band in (*(f"{low}-{low + 4}歳" for low in range(0, 85, 5)), "85歳以上")
     for sex in ("男性", "女性")
 )
@@ -411,11 +419,11 @@ _DATASETS = (
             HEAD[2],
             _column("調査年月日", ColumnType.DATE, required=True),
             _column("地域名", required=True),
-            _column("総人口", ColumnType.INTEGER, required=True),
-            _column("男性", ColumnType.INTEGER, required=True),
-            _column("女性", ColumnType.INTEGER, required=True),
+            _column("総人口", ColumnType.INTEGER, required=True, suppressible=True),
+            _column("男性", ColumnType.INTEGER, required=True, suppressible=True),
+            _column("女性", ColumnType.INTEGER, required=True, suppressible=True),
             *AGE_BANDS,
-            _column("世帯数", ColumnType.INTEGER),
+            _column("世帯数", ColumnType.INTEGER, suppressible=True),
             *NOTES,
         ),
         source=DIGITAL_AGENCY,

@@ -1,6 +1,8 @@
 """Demo data for open data (架空のデモデータ): the groups (分類), one dataset published the way staff
 upload a file (公衆無線LANアクセスポイント一覧, from data/demo_public_wifi.csv, marked as demo in
-every row), and the datasets generated from the demo town's places and residents.
+every row), and the datasets generated from the demo town's places and residents. Generated
+datasets that staff would publish by hand (地域・年齢別人口) are published here, so that the demo
+catalogue shows them.
 
 Idempotent: groups and the uploaded dataset are looked up by name first, and the generated
 datasets are refreshed, which adds nothing when the data has not changed.
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from yakuba.core.registry import registry
 from yakuba.modules.opendata import generate, services
 from yakuba.modules.opendata.models import Dataset, Frequency, Group, Licence, Resource
 from yakuba.platform.accounts.models import Department
@@ -97,3 +100,11 @@ def load_demo() -> None:
     _load_groups()
     _load_public_wifi()
     generate.refresh_generated_datasets()
+    _publish_reviewed_drafts()
+
+
+def _publish_reviewed_drafts() -> None:
+    """What staff would do after reading the generated drafts: publish them."""
+    by_hand = [entry.code for entry in registry.open_datasets() if not entry.publish_automatically]
+    for dataset in Dataset.objects.filter(source__in=by_hand, state=Dataset.State.DRAFT):
+        services.publish_dataset(dataset, by=None)

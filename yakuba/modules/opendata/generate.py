@@ -20,7 +20,10 @@ The same rows always give byte-identical files (no timestamps in the content, fi
 fixed number formatting), so `services.publish_file` adds a version only when the data changed.
 Builders must return their rows in a stable order for the same reason.
 
-A dataset staff deleted (tombstone) is not brought back by a refresh.
+A dataset staff deleted (tombstone) is not brought back by a refresh. A new dataset is published
+at once unless its OpenDataset says `publish_automatically=False` (地域・年齢別人口 from the
+residents who signed up, which is not the town's official population): it then stays a draft,
+with its files kept current, until staff have read it and publish it by hand.
 """
 
 from __future__ import annotations
@@ -274,13 +277,17 @@ def refresh_dataset(
             result.skipped.append(open_dataset.code)
             return None
         dataset = _create_dataset(open_dataset, standard, department)
+    else:
+        # Picks up a department or group renamed since the last refresh (services' docstring).
+        services.refresh_search_text(dataset)
     published = 0
     for file_format, content, count in files:
         resource = _resource(dataset, file_format)
         if services.publish_file(resource, content, row_count=count) is not None:
             published += 1
     if is_new:
-        dataset = services.publish_dataset(dataset, by=None)
+        if open_dataset.publish_automatically:
+            dataset = services.publish_dataset(dataset, by=None)
         result.created.append(open_dataset.code)
     result.published_versions += published
     return dataset

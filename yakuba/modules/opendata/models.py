@@ -121,6 +121,10 @@ class Dataset(models.Model):
     published_at = models.DateTimeField(_("公開日時"), null=True, blank=True)
     # CKAN's metadata_modified: any change to the dataset or its files; harvesters page by it.
     modified_at = models.DateTimeField(_("更新日時"), default=timezone.now, db_index=True)
+    # What the catalogue's search matches (queries.search_datasets): the dataset's texts and those
+    # of its tags, groups and department, normalised, with kana readings. Derived, never edited:
+    # services.refresh_search_text writes it.
+    search_text = models.TextField(_("検索用の文字列"), blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

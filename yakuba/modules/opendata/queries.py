@@ -4,17 +4,18 @@ Search (データセットの検索) is tolerant of how Japanese is typed: the q
 both NFKC-normalised (全角/半角 letters, digits and katakana become one form), katakana is folded
 to hiragana and case is folded, so 「ＡＥＤ」, "aed", 「ひなんじょ」 and 「ﾋﾅﾝｼﾞｮ」 find what they should.
 
-The catalogue holds no normalised copy of its text, so the words are matched in Python over the
-datasets that pass the other filters (a town publishes hundreds of datasets, not millions); the
-ranking found there goes back into SQL as a `score` annotation, so that ordering, paging and facet
-counts stay in the database.
+Each dataset keeps that normalised text, with the kana readings of its Japanese titles, tags and
+groups, in `Dataset.search_text` (written by services.refresh_search_text), so 「ぼうさい」 finds 防災
+too. Words are matched there in SQL (each one a substring, all of them required) and ranked with
+an annotation, so that ordering, paging and facet counts stay in the database and a search costs
+the same number of queries however large the catalogue. A substring scan reads every row; a
+town's catalogue holds hundreds of datasets, not millions.
 """
 
 from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    Expression,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -33,6 +35,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import StrIndex
+from django.db.models.lookups import LessThan
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -57,6 +61,9 @@ SORT_FIELDS = {
 }
 # How much a word found in each kind of text counts towards a dataset's rank.
 TITLE_WEIGHT, KEYWORD_WEIGHT, TEXT_WEIGHT = 3, 2, 1
+# The marks closing the titles and the keywords part of `Dataset.search_text`. str.split() takes
+# both for white space, so no word of a query can contain one.
+TITLES_END, KEYWORDS_END = "\x1e", "\x1f"
 
 
 class SearchError(ValueError):
@@ -91,8 +98,25 @@ def normalise_for_search(text: str) -> str:
 
 
 def normalise_tag(name: str) -> str:
-    """Tags are stored NFKC-normalised (models.Tag); a filter value is looked up the same way."""
-    return unicodedata.normalize("NFKC", name).strip()
+    """A tag as stored (models.Tag) and looked up by a filter: NFKC (全角英数 → 半角, 半角カナ →
+    全角), spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).split())
+
+
+def compose_search_text(
+    *, titles: Iterable[str], keywords: Iterable[str], others: Iterable[str]
+) -> str:
+    """`Dataset.search_text` from its three parts, in the order they rank (services.search_text_of
+    says what goes in each): each text normalised on a line of its own, so that no word matches
+    across two of them, and each part closed by its mark (TITLES_END, KEYWORDS_END), so that
+    `_relevance` can tell in which part a word was found. White space is collapsed, which also
+    keeps a mark typed into a text from moving a part's end."""
+
+    def part(texts: Iterable[str]) -> str:
+        lines = (" ".join(normalise_for_search(text).split()) for text in texts)
+        return "\n".join(line for line in lines if line)
+
+    return f"{part(titles)}{TITLES_END}{part(keywords)}{KEYWORDS_END}{part(others)}"
 
 
 def public_datasets() -> QuerySet[Dataset]:
@@ -201,6 +225,13 @@ def with_id(value: str) -> Q:
 # --- Search -----------------------------------------------------------------------------------
 
 
+def containing(datasets: QuerySet[Dataset], words: list[str]) -> QuerySet[Dataset]:
+    """The datasets whose search text holds every one of the (normalised) words."""
+    for word in words:
+        datasets = datasets.filter(search_text__contains=word)
+    return datasets
+
+
 def search_datasets(
     q: str = "",
     *,
@@ -221,8 +252,9 @@ def search_datasets(
     """Find datasets (データセットを探す) as CKAN's package_search does.
 
     Every filter value must hold (two tags = datasets with both). `q`'s words must all appear in
-    the title, English title, URL name, description, tags, groups or department; titles rank above
-    keywords, keywords above the rest. `sort` is CKAN's: "metadata_modified desc, name asc", with
+    the title, English title, URL name, description, tags, groups, department or standard, or in
+    the kana reading of a Japanese title, tag or group; titles rank above keywords (tags and
+    groups), keywords above the rest. `sort` is CKAN's: "metadata_modified desc, name asc", with
     fields score, metadata_modified, metadata_created, name, title (title_string), id, or one of
     NAMED_SORTS; empty means "score desc, metadata_modified desc". Ties end in id order, so pages never overlap.
     Raises SearchError for an unknown sort. `facet_limit` < 0 means every value.
@@ -242,21 +274,7 @@ def search_datasets(
         datasets = datasets.filter(condition)
 
     words = normalise_for_search(q).split()
-    if words:
-        scores = _text_scores(datasets, words)
-        datasets = datasets.filter(pk__in=list(scores))
-        by_score: dict[int, list[uuid.UUID]] = defaultdict(list)
-        for pk, score in scores.items():
-            by_score[score].append(pk)
-        ranked = datasets.annotate(
-            score=Case(
-                *(When(pk__in=pks, then=Value(score)) for score, pks in by_score.items()),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
-    else:
-        ranked = datasets.annotate(score=Value(0, output_field=IntegerField()))
+    ranked = containing(datasets, words).annotate(score=_relevance(words))
 
     page = list(with_details(ranked.order_by(*ordering))[start : start + rows]) if rows else []
     return SearchResult(
@@ -284,50 +302,22 @@ def _ordering(sort: str) -> list[str]:
     return ordering
 
 
-def _text_scores(datasets: QuerySet[Dataset], words: list[str]) -> dict[uuid.UUID, int]:
-    """Rank of each dataset that contains every word (datasets without one are left out)."""
-    candidates = datasets.values("pk")
-    keywords: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for pk, tag in Dataset.tags.through.objects.filter(dataset__in=candidates).values_list(
-        "dataset_id", "tag__name"
-    ):
-        keywords[pk].append(tag)
-    for pk, title, title_en in Dataset.groups.through.objects.filter(
-        dataset__in=candidates
-    ).values_list("dataset_id", "group__title", "group__title_en"):
-        keywords[pk] += [title, title_en]
-
-    scores: dict[uuid.UUID, int] = {}
-    rows = datasets.order_by().values_list(
-        "pk",
-        "name",
-        "title",
-        "title_en",
-        "description",
-        "description_en",
-        "department__name",
-        "department__name_en",
-    )
-    for pk, name, title, title_en, description, description_en, department, department_en in rows:
-        texts = (
-            (TITLE_WEIGHT, normalise_for_search(f"{title}\n{title_en}\n{name}")),
-            (KEYWORD_WEIGHT, normalise_for_search("\n".join(keywords[pk]))),
-            (
-                TEXT_WEIGHT,
-                normalise_for_search(
-                    f"{description}\n{description_en}\n{department}\n{department_en}"
-                ),
-            ),
+def _relevance(words: list[str]) -> Expression:
+    """The rank of a dataset that contains every word: each word adds the weight of the part of
+    the search text it is first found in (the parts come in weight order, so the first is the
+    best)."""
+    titles_end = StrIndex("search_text", Value(TITLES_END))
+    keywords_end = StrIndex("search_text", Value(KEYWORDS_END))
+    score: Expression = Value(0, output_field=IntegerField())
+    for word in words:
+        position = StrIndex("search_text", Value(word))
+        score = score + Case(
+            When(LessThan(position, titles_end), then=Value(TITLE_WEIGHT)),
+            When(LessThan(position, keywords_end), then=Value(KEYWORD_WEIGHT)),
+            default=Value(TEXT_WEIGHT),
+            output_field=IntegerField(),
         )
-        score = 0
-        for word in words:
-            found = next((weight for weight, text in texts if word in text), 0)
-            if not found:
-                break
-            score += found
-        else:
-            scores[pk] = score
-    return scores
+    return score
 
 
 def _localised(japanese: str, english: str) -> str:

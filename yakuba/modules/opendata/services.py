@@ -5,26 +5,34 @@ Every change to a dataset or one of its files moves `Dataset.modified_at` (CKAN'
 changed since their last run with `fq=metadata_modified:[… TO *]`. A deleted dataset stays as a
 tombstone for the same reason: a harvester that never sees it again cannot tell deletion from an
 outage.
+
+Each dataset keeps the text the catalogue's search matches (`Dataset.search_text`, see
+`refresh_search_text`). It includes the names of the dataset's department and groups as they were
+when the dataset was last saved: a department or group renamed later is found under its new name
+once the dataset is saved again, or, for a generated dataset, at its next refresh (there is no
+signal from the accounts layer, and renames are rare enough not to need one).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yakuba.core import furigana
+from yakuba.core.standard_datasets import STANDARD_DATASETS
 from yakuba.modules.opendata.models import Dataset, Group, Resource, ResourceVersion, Tag
+from yakuba.modules.opendata.queries import compose_search_text, normalise_tag
 from yakuba.platform.accounts.models import Department
 from yakuba.platform.audit import services as audit
 from yakuba.platform.audit.models import AuditAction
@@ -58,11 +66,6 @@ EDITABLE_FIELDS = (
     "contact_phone",
     "standard",
 )
-
-
-def normalise_tag(name: str) -> str:
-    """A tag as stored: NFKC (全角英数 → 半角, 半角カナ → 全角), spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", name).split())
 
 
 def tag_names(names: Iterable[str]) -> list[Tag]:
@@ -149,6 +152,7 @@ def save_dataset(
         dataset.groups.set(list(groups))
     if tag_objects is not None:
         dataset.tags.set(tag_objects)
+    refresh_search_text(dataset)
     changes = {
         field: {"old": before[field], "new": _audit_value(getattr(dataset, field))}
         for field in fields
@@ -162,6 +166,43 @@ def save_dataset(
             changes={"fields": changes},
         )
     return dataset
+
+
+def search_text_of(dataset: Dataset) -> str:
+    """The text the catalogue's search matches for a dataset (検索用の文字列), in three parts that
+    rank in this order: its titles and URL name; its tags and groups; its descriptions, department
+    and standard dataset. The Japanese titles, tags and groups come with their kana readings, so
+    「ぼうさい」 finds 防災. Descriptions are searched as written: reading them would cost more
+    than it finds. Works on the migrations' historical models too (attributes only)."""
+    tags = [tag.name for tag in dataset.tags.all()]
+    groups = list(dataset.groups.all())
+    standard = STANDARD_DATASETS.get(dataset.standard)
+    return compose_search_text(
+        titles=[dataset.title, dataset.title_en, dataset.name, *furigana.readings(dataset.title)],
+        keywords=[
+            *tags,
+            *(reading for tag in tags for reading in furigana.readings(tag)),
+            *(group.title for group in groups),
+            *(group.title_en for group in groups),
+            *(reading for group in groups for reading in furigana.readings(group.title)),
+        ],
+        others=[
+            dataset.description,
+            dataset.description_en,
+            dataset.department.name,
+            dataset.department.name_en,
+            standard.title if standard else "",
+            standard.title_en if standard else "",
+        ],
+    )
+
+
+def refresh_search_text(dataset: Dataset) -> None:
+    """Rewrite a dataset's search text from its metadata, tags, groups and department as they are
+    now. Every service that changes one of them calls it. It leaves `modified_at` alone: nothing a
+    harvester sees has changed."""
+    dataset.search_text = search_text_of(dataset)
+    Dataset.objects.filter(pk=dataset.pk).update(search_text=dataset.search_text)
 
 
 def _audit_value(value: Any) -> Any:
@@ -280,28 +321,35 @@ def _remove_files(names: Iterable[str]) -> None:
         default_storage.delete(name)
 
 
-def sha256_of(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
+def _digest_and_size(file: File) -> tuple[str, int]:
+    """The file's SHA-256 and size, read in chunks (a published file can be hundreds of MB)."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in file.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
 
 
 @transaction.atomic
 def publish_file(
     resource: Resource,
-    content: bytes,
+    content: bytes | File,
     *,
     by: Any = None,
     note: str = "",
     row_count: int | None = None,
 ) -> ResourceVersion | None:
-    """Publish `content` as the next version (版) of a resource's file; None when it is byte for
-    byte the current version (same SHA-256), so refreshing unchanged data adds nothing. Earlier
-    versions stay downloadable. Moves the resource's and the dataset's modified_at."""
+    """Publish `content` (bytes, or a file read in chunks) as the next version (版) of a
+    resource's file; None when it is byte for byte the current version (same SHA-256), so
+    refreshing unchanged data adds nothing. Earlier versions stay downloadable. Moves the
+    resource's and the dataset's modified_at."""
     # The lock orders concurrent publishers of one resource, so version numbers never collide.
     resource = Resource.objects.select_for_update().select_related("dataset").get(pk=resource.pk)
     dataset = resource.dataset
     if dataset.state == Dataset.State.DELETED:
         raise ValidationError(_("削除済みのデータセットにはファイルを登録できません。"))
-    digest = sha256_of(content)
+    file = content if isinstance(content, File) else ContentFile(content)
+    digest, size = _digest_and_size(file)
     current = resource.current_version()
     if current is not None and current.sha256 == digest:
         return None
@@ -309,15 +357,13 @@ def publish_file(
     version = ResourceVersion(
         resource=resource,
         number=latest + 1,
-        size=len(content),
+        size=size,
         sha256=digest,
         row_count=row_count,
         note=note[:500],
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
-    version.file.save(
-        f"{dataset.name}.{EXTENSIONS[resource.format]}", ContentFile(content), save=False
-    )
+    version.file.save(f"{dataset.name}.{EXTENSIONS[resource.format]}", file, save=False)
     try:
         version.save()
     except BaseException:

@@ -8,14 +8,14 @@ name used twice, an end date before the start), and their ValidationErrors are s
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yakuba.core.standard_datasets import STANDARD_DATASETS
+from yakuba.modules.opendata import queries
 from yakuba.modules.opendata.models import Dataset, Group, Resource
 from yakuba.modules.opendata.uploads import UPLOAD_MAX_BYTES
 from yakuba.platform.accounts.models import Department
@@ -62,15 +62,9 @@ class DatasetFilterForm(forms.Form):
             datasets = datasets.filter(department=data["department"])
         if data.get("group"):
             datasets = datasets.filter(groups=data["group"])
-        for word in unicodedata.normalize("NFKC", data.get("q") or "").split():
-            datasets = datasets.filter(
-                Q(title__icontains=word)
-                | Q(title_en__icontains=word)
-                | Q(name__icontains=word)
-                | Q(description__icontains=word)
-                | Q(tags__name__icontains=word)
-            )
-        return datasets.distinct()
+        # The catalogue's matching: kana, full/half width and readings (queries.search_datasets).
+        words = queries.normalise_for_search(data.get("q") or "").split()
+        return queries.containing(datasets, words).distinct()
 
 
 class DatasetForm(forms.ModelForm[Dataset]):

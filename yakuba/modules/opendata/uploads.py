@@ -30,14 +30,17 @@ import csv
 import io
 import json
 import math
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from itertools import islice
 from pathlib import PurePath
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -45,12 +48,12 @@ from django.utils.translation import gettext as _
 from yakuba.core.standard_datasets import STANDARD_DATASETS, ColumnType
 from yakuba.modules.opendata import services
 from yakuba.modules.opendata.models import Dataset, Resource, ResourceVersion, Upload
-from yakuba.modules.opendata.tabular import Row, TableError, read_table
+from yakuba.modules.opendata.tabular import MAX_FILE_BYTES, Row, TableError, read_table
 from yakuba.modules.opendata.validation import CheckResult, validate
 
-# Publishing holds the file and what is made from it in memory (publish_file takes bytes);
-# 30 MB is several hundred thousand rows of a standard file, far more than a town publishes.
-UPLOAD_MAX_BYTES = 30 * 1024 * 1024
+# As much as the reader takes (about 580,000 rows of a 30-column standard file). Publishing
+# streams through temporary files, so memory does not grow with the file.
+UPLOAD_MAX_BYTES = MAX_FILE_BYTES
 PREVIEW_ROWS = 20
 
 # The stored upload's name ends in what its content turned out to be, which decides its format.
@@ -275,16 +278,18 @@ def publish_upload(
     resource = upload.resource or services.add_resource(
         dataset, by=by, name=name, name_en=name_en, file_format=file_format
     )
-    content, made = _files_of(upload, file_format)
-    version = services.publish_file(resource, content, by=by, note=note, row_count=upload.row_count)
-    for sibling_format, sibling_content, row_count in made:
-        services.publish_file(
-            _sibling(resource, sibling_format, by=by),
-            sibling_content,
-            by=by,
-            note=note,
-            row_count=row_count,
+    with _files_of(upload, file_format) as (content, made):
+        version = services.publish_file(
+            resource, content, by=by, note=note, row_count=upload.row_count
         )
+        for sibling_format, sibling_content, row_count in made:
+            services.publish_file(
+                _sibling(resource, sibling_format, by=by),
+                sibling_content,
+                by=by,
+                note=note,
+                row_count=row_count,
+            )
     upload.resource = resource
     upload.published_version = version
     upload.save(update_fields=["resource", "published_version"])
@@ -311,24 +316,33 @@ def _sibling(resource: Resource, file_format: str, *, by: Any) -> Resource:
     )
 
 
-def _files_of(upload: Upload, file_format: str) -> tuple[bytes, list[tuple[str, bytes, int]]]:
-    """The upload's own file as published and the (format, content, row count) made from it."""
-    with upload.file.open("rb") as handle:
+@contextmanager
+def _files_of(
+    upload: Upload, file_format: str
+) -> Iterator[tuple[File, list[tuple[str, File, int]]]]:
+    """The upload's own file as published and the (format, file, row count) made from it, as
+    files on disk that are read in chunks and removed afterwards."""
+    with ExitStack() as stack:
+        handle = stack.enter_context(upload.file.open("rb"))
         if file_format not in (Resource.Format.CSV, Resource.Format.XLSX):
-            return handle.read(), []
+            yield File(handle), []
+            return
         table = read_table(handle, upload.file.name or "")
-        csv_content, geojson = _write_table(table.header, table.rows, _coordinates(upload))
-        handle.seek(0)
-        original = handle.read() if file_format == Resource.Format.XLSX else b""
-    made: list[tuple[str, bytes, int]] = []
-    if file_format == Resource.Format.XLSX:
-        made.append((Resource.Format.CSV, csv_content, upload.row_count))
-        content = original
-    else:
-        content = csv_content
-    if geojson is not None:
-        made.append((Resource.Format.GEOJSON, *geojson))
-    return content, made
+        csv_file = stack.enter_context(tempfile.TemporaryFile())
+        geojson_file = stack.enter_context(tempfile.TemporaryFile())
+        features = _write_table(
+            table.header, table.rows, _coordinates(upload), csv_file, geojson_file
+        )
+        made: list[tuple[str, File, int]] = []
+        if file_format == Resource.Format.XLSX:
+            handle.seek(0)
+            made.append((Resource.Format.CSV, File(csv_file), upload.row_count))
+            content = File(handle)
+        else:
+            content = File(csv_file)
+        if features is not None:
+            made.append((Resource.Format.GEOJSON, File(geojson_file), features))
+        yield content, made
 
 
 def _coordinates(upload: Upload) -> tuple[int, int] | None:
@@ -348,15 +362,22 @@ def _coordinate(text: str, limit: float) -> float | None:
 
 
 def _write_table(
-    header: list[str], rows: Iterator[Row], coordinates: tuple[int, int] | None
-) -> tuple[bytes, tuple[bytes, int] | None]:
-    """The rows as CSV UTF-8 and, with coordinates, as GeoJSON points (content, feature count),
-    in one pass over the rows as they are read."""
-    text = io.StringIO()
+    header: list[str],
+    rows: Iterator[Row],
+    coordinates: tuple[int, int] | None,
+    csv_file: IO[bytes],
+    geojson_file: IO[bytes],
+) -> int | None:
+    """Write the rows as CSV UTF-8 to `csv_file` and, with coordinates, as GeoJSON points to
+    `geojson_file`, in one pass over the rows as they are read; the number of points, or None
+    without coordinates."""
+    text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="", write_through=True)
     text.write("\ufeff")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(header)
-    features: list[str] = []
+    points = io.TextIOWrapper(geojson_file, encoding="utf-8", write_through=True)
+    points.write('{"type": "FeatureCollection", "features": [\n')
+    features = 0
     for row in rows:
         writer.writerow(row)
         if coordinates is None:
@@ -370,9 +391,12 @@ def _write_table(
             "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
             "properties": dict(zip(header, row, strict=True)),
         }
-        features.append(json.dumps(feature, ensure_ascii=False))
-    csv_content = text.getvalue().encode("utf-8")
-    if coordinates is None:
-        return csv_content, None
-    geojson = '{"type": "FeatureCollection", "features": [\n' + ",\n".join(features) + "\n]}\n"
-    return csv_content, (geojson.encode("utf-8"), len(features))
+        points.write((",\n" if features else "") + json.dumps(feature, ensure_ascii=False))
+        features += 1
+    points.write("\n]}\n")
+    # The wrappers would close the files with them; the caller still reads them.
+    text.detach()
+    points.detach()
+    csv_file.seek(0)
+    geojson_file.seek(0)
+    return features if coordinates is not None else None

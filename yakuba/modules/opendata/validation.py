@@ -10,6 +10,11 @@ wrong and what is expected, in plain words. Two kinds:
   standard spelling (和暦 or 2024/4/1 for a date, 全角 digits, 〒 before a postal code), or it is
   possible but worth a look (a point outside Japan, a column the standard does not have).
 
+A count the standard marks `suppressible` (人口, 世帯数) may also hold the symbols of Japanese
+statistics tables (e-Stat and the prefectures' 統計表の記号): "X" or "x" for 秘匿 (hidden so that
+nobody can be identified) and "-" for 皆無 (none). Such a cell counts as filled in a required
+column; anywhere else the symbols are errors like any other non-number.
+
 The rows are read once, in constant memory: at most `MAX_PROBLEMS` problems are kept in detail,
 all of them are counted.
 """
@@ -30,7 +35,12 @@ from django.utils.translation import gettext as _
 
 from yakuba.core.eras import ERAS
 from yakuba.core.models import local_government_code_check_digit
-from yakuba.core.standard_datasets import ColumnType, StandardColumn, StandardDataset
+from yakuba.core.standard_datasets import (
+    ColumnType,
+    StandardColumn,
+    StandardDataset,
+    is_municipality_code,
+)
 from yakuba.modules.opendata.tabular import Table
 
 MAX_PROBLEMS = 1000
@@ -61,6 +71,8 @@ HYPHENS = re.compile(r"[‐‑‒–—―−ーｰ－]")
 DEGREE_SIGNS = re.compile(r"[°度′″'\"分秒]")
 ERA_BY_NAME = {era.name: era for era in ERAS} | {era.romaji[0]: era for era in ERAS}
 URL_VALIDATOR = URLValidator(schemes=["http", "https"])
+# 統計表の記号: x 秘匿 (both cases are in use), - 皆無.
+STATISTICS_SYMBOLS = frozenset({"X", "x", "-"})
 
 
 @dataclass(frozen=True)
@@ -153,8 +165,8 @@ def validate(
                         column.name,
                         Finding(_("必須の項目が空です。値を入れてください。")),
                     )
-            elif not fits(column.type, text):
-                report(row.number, column.name, explain(column.type, text))
+            elif not fits_column(column, text):
+                report(row.number, column.name, explain_column(column, text))
         for index, inference in inferred.items():
             inference.add(row[index].strip())
     if result.row_count == 0:
@@ -229,6 +241,21 @@ def closest_name(name: str, candidates: list[str]) -> str | None:
 
 
 # -- Values ------------------------------------------------------------------------------------
+
+
+def fits_column(column: StandardColumn, text: str) -> bool:
+    """Whether a (stripped, non-empty) value is what `column` may hold: a value of its type, or
+    a statistics symbol in a suppressible count."""
+    return (column.suppressible and text in STATISTICS_SYMBOLS) or fits(column.type, text)
+
+
+def explain_column(column: StandardColumn, text: str) -> Finding:
+    """Why a value does not fit `column`; a full-width or dash-like symbol is only a warning."""
+    if column.suppressible and (plain := normalised(text)) in STATISTICS_SYMBOLS:
+        return suggestion(
+            _("「%(value)s」は半角で「%(suggestion)s」と書いてください。"), text, plain
+        )
+    return explain(column.type, text)
 
 
 def fits(type: ColumnType, text: str) -> bool:
@@ -437,15 +464,6 @@ def explain_latitude(text: str) -> Finding:
 
 def explain_longitude(text: str) -> Finding:
     return explain_coordinate(text, is_latitude=False)
-
-
-def is_municipality_code(text: str) -> bool:
-    return (
-        len(text) == 6
-        and text.isascii()
-        and text.isdigit()
-        and local_government_code_check_digit(text[:5]) == int(text[5])
-    )
 
 
 def with_check_digit(first_five: str) -> str:

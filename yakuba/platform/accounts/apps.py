@@ -8,8 +8,14 @@ class AccountsConfig(AppConfig):
     verbose_name = _("アカウント")
 
     def ready(self) -> None:
-        from yakuba.core.registry import MenuEntry, ModuleEntry, PersonalData, register
-        from yakuba.platform.accounts import demo, services, signals  # noqa: F401
+        from yakuba.core.registry import (
+            MenuEntry,
+            ModuleEntry,
+            OpenDataset,
+            PersonalData,
+            register,
+        )
+        from yakuba.platform.accounts import demo, opendata, services, signals  # noqa: F401
 
         register(
             ModuleEntry(
@@ -30,6 +36,16 @@ class AccountsConfig(AppConfig):
                 url_prefix="",
                 api_router="yakuba.platform.accounts.api.router",
                 api_prefix="accounts",
+                open_datasets=(
+                    OpenDataset(
+                        code="accounts.population_by_area_age",
+                        title=_("地域・年齢別人口"),
+                        build_rows=opendata.build_population_rows,
+                        standard=opendata.STANDARD,
+                        # The residents who signed up, not the 住民基本台帳: staff publish it.
+                        publish_automatically=False,
+                    ),
+                ),
                 load_demo=demo.load_demo,
                 personal_data=PersonalData(
                     export=services.export_own_data, erase=services.erase_own_data

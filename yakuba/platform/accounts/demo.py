@@ -6,6 +6,7 @@ All demo logins use the password "yakuba-demo" and are marked `is_demo`.
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date, timedelta
 
@@ -22,6 +23,7 @@ from yakuba.platform.accounts.models import (
     NotificationChannel,
     Relationship,
     ResidentProfile,
+    Sex,
     StaffMember,
     TextSize,
     Topic,
@@ -31,6 +33,8 @@ from yakuba.platform.places.models import District
 
 DEMO_PASSWORD = "yakuba-demo"  # noqa: S105 - published demo login, printed by run_demo
 RESIDENT_COUNT = 200
+# Every so many people leave 性別 blank (回答しない), as some real residents will.
+UNRECORDED_SEX_EVERY = 23
 
 DEPARTMENTS = [
     ("soumu", "総務課", "General Affairs Division", "0223-34-1111"),
@@ -146,6 +150,13 @@ def _birth_date(today: date, age: int, rng: random.Random) -> date:
     return today - timedelta(days=age * 365 + rng.randint(0, 364))
 
 
+def _sex(given: tuple[str, str], number: int) -> str:
+    """The sex a given name suggests, left blank for every UNRECORDED_SEX_EVERY-th person."""
+    if number % UNRECORDED_SEX_EVERY == UNRECORDED_SEX_EVERY - 1:
+        return ""
+    return Sex.FEMALE if given in GIVEN_NAMES_F else Sex.MALE
+
+
 def _load_departments() -> dict[str, Department]:
     departments = {}
     for order, (code, name, name_en, phone) in enumerate(DEPARTMENTS, start=1):
@@ -234,6 +245,7 @@ def _load_model_resident(password_hash: str, districts: list[District], today: d
         family_name_kana="わたり",
         given_name_kana="はなこ",
         birth_date=date(today.year - 42, 4, 12),
+        sex=Sex.FEMALE,
         phone="090-1234-5678",
         postal_code="989-2351",
         address=f"宮城県亘理郡亘理町字{district.name if district else '悠里'}1-2-3",
@@ -251,6 +263,7 @@ def _load_model_resident(password_hash: str, districts: list[District], today: d
                 name_kana="わたり たろう",
                 relationship=Relationship.SPOUSE,
                 birth_date=date(today.year - 44, 9, 3),
+                sex=Sex.MALE,
             ),
             HouseholdMember(
                 profile=profile,
@@ -258,6 +271,7 @@ def _load_model_resident(password_hash: str, districts: list[District], today: d
                 name_kana="わたり はると",
                 relationship=Relationship.CHILD,
                 birth_date=date(today.year - 10, 6, 21),
+                sex=Sex.MALE,
             ),
             HouseholdMember(
                 profile=profile,
@@ -265,6 +279,7 @@ def _load_model_resident(password_hash: str, districts: list[District], today: d
                 name_kana="わたり ゆい",
                 relationship=Relationship.CHILD,
                 birth_date=date(today.year - 6, 1, 15),
+                sex=Sex.FEMALE,
             ),
             HouseholdMember(
                 profile=profile,
@@ -272,17 +287,21 @@ def _load_model_resident(password_hash: str, districts: list[District], today: d
                 name_kana="わたり とめ",
                 relationship=Relationship.PARENT,
                 birth_date=date(today.year - 84, 11, 30),
+                sex=Sex.FEMALE,
             ),
         ]
     )
 
 
+Member = tuple[str, str, str, date, tuple[str, str]]  # name, kana, relationship, born, given
+
+
 def _household(
     rng: random.Random, family: tuple[str, str], given: str, age: int, today: date
-) -> list[tuple[str, str, str, date]]:
+) -> list[Member]:
     """Up to five other members (household of 1-6), shaped by the resident's age."""
     size = rng.choices([1, 2, 3, 4, 5, 6], weights=[30, 30, 17, 13, 7, 3])[0]
-    members: list[tuple[str, str, str, date]] = []
+    members: list[Member] = []
     names_taken = {given}
 
     def person(relationship: str, member_age: int) -> None:
@@ -296,6 +315,7 @@ def _household(
                 f"{family[1]} {given_kana}",
                 relationship,
                 _birth_date(today, max(0, member_age), rng),
+                (given, given_kana),
             )
         )
 
@@ -316,14 +336,21 @@ def _load_residents(password_hash: str, districts: list[District], today: date) 
     existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
     rng = random.Random(2023)  # noqa: S311 - demo names, not secrets
     plans = []
+    member_numbers = itertools.count()
     for index, email in enumerate(emails):
         family = rng.choice(FAMILY_NAMES)
         given = rng.choice(GIVEN_NAMES_F if index % 2 else GIVEN_NAMES_M)
         # Account holders are adults, 18 to 95, evenly spread (7919 is prime, so the steps visit
         # every age); children are in their households.
         age = 18 + (index * 7919) % 78
-        household = _household(rng, family, given[0], age, today)
-        plans.append((email, family, given, age, household, rng.randint(1, 40)))
+        household = [
+            (name, kana, relationship, born, _sex(member_given, next(member_numbers)))
+            for name, kana, relationship, born, member_given in _household(
+                rng, family, given[0], age, today
+            )
+        ]
+        sex = _sex(given, index)
+        plans.append((email, family, given, sex, age, household, rng.randint(1, 40)))
     new = [p for p in plans if p[0] not in existing]
     if not new:
         return
@@ -339,7 +366,7 @@ def _load_residents(password_hash: str, districts: list[District], today: date) 
     ]
     topics = [t.value for t in Topic]
     profiles = []
-    for number, (user, (_email, family, given, age, _members, block)) in enumerate(
+    for number, (user, (_email, family, given, sex, age, _members, block)) in enumerate(
         zip(users, new, strict=True)
     ):
         district = districts[number % len(districts)] if districts else None
@@ -353,6 +380,7 @@ def _load_residents(password_hash: str, districts: list[District], today: date) 
                 family_name_kana=family[1],
                 given_name_kana=given[1],
                 birth_date=_birth_date(today, age, rng),
+                sex=sex,
                 phone=f"090-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}",
                 postal_code=f"989-23{rng.randint(10, 99)}",
                 address=f"宮城県亘理郡亘理町字{place}{block}-{rng.randint(1, 30)}",
@@ -368,10 +396,15 @@ def _load_residents(password_hash: str, districts: list[District], today: date) 
     profiles = ResidentProfile.objects.bulk_create(profiles)
     HouseholdMember.objects.bulk_create(
         HouseholdMember(
-            profile=profile, name=name, name_kana=kana, relationship=rel, birth_date=born
+            profile=profile,
+            name=name,
+            name_kana=kana,
+            relationship=rel,
+            birth_date=born,
+            sex=sex,
         )
         for profile, plan in zip(profiles, new, strict=True)
-        for name, kana, rel, born in plan[4]
+        for name, kana, rel, born, sex in plan[5]
     )
 
 

@@ -11,13 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yakuba.platform.accounts.models import (
+    SEX_HELP_TEXT,
     HouseholdMember,
     NotificationChannel,
     ResidentProfile,
+    Sex,
     Topic,
     User,
 )
-from yakuba.platform.accounts.services import PROFILE_FIELDS
+from yakuba.platform.accounts.services import HOUSEHOLD_FIELDS, PROFILE_FIELDS
 from yakuba.platform.places.models import District
 
 phone_validator = RegexValidator(
@@ -39,6 +41,17 @@ def _refuse_future(value: Any) -> Any:
     return value
 
 
+def _sex_field() -> forms.ChoiceField:
+    """性別 as radio buttons with 回答しない last, so that not answering is an answer too."""
+    return forms.ChoiceField(
+        label=_("性別"),
+        help_text=SEX_HELP_TEXT,
+        choices=[*Sex.choices, ("", _("回答しない"))],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+
 class ProfileForm(forms.ModelForm):
     """The resident's own profile (町民情報の変更)."""
 
@@ -48,6 +61,7 @@ class ProfileForm(forms.ModelForm):
         required=False,
         empty_label=_("選択してください"),
     )
+    sex = _sex_field()
     notification_channels = forms.MultipleChoiceField(
         label=_("通知の受け取り方法"),
         help_text=_("マイページ（アプリ内）のお知らせは、いつも届きます。"),
@@ -120,9 +134,11 @@ class ProfileForm(forms.ModelForm):
 class HouseholdMemberForm(forms.ModelForm):
     """A member of the resident's household (世帯員)."""
 
+    sex = _sex_field()
+
     class Meta:
         model = HouseholdMember
-        fields = ["name", "name_kana", "relationship", "birth_date"]
+        fields = list(HOUSEHOLD_FIELDS)
         widgets = {"birth_date": DateInput()}
         help_texts = {"name_kana": _("ひらがなまたはカタカナで入力してください。")}
 

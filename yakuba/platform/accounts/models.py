@@ -117,6 +117,27 @@ class TextSize(models.TextChoices):
     EXTRA_LARGE = "x-large", _("とても大きい")
 
 
+class Sex(models.TextChoices):
+    """Sex (性別) as the town's population statistics count it. Optional everywhere: a blank value
+    means the person chose not to say (回答しない), and they are then counted in totals only."""
+
+    MALE = "male", _("男性")
+    FEMALE = "female", _("女性")
+
+
+SEX_HELP_TEXT = _(
+    "町の統計（地域・年齢別人口）にだけ使います。統計は人数の集計で、"
+    "一人ひとりが分かる形では公表しません。答えたくなければ「回答しない」のままで結構です。"
+)
+
+
+def sex_field() -> models.CharField:
+    """The optional 性別 of a resident or a household member."""
+    return models.CharField(
+        _("性別"), max_length=6, choices=Sex.choices, blank=True, help_text=SEX_HELP_TEXT
+    )
+
+
 class ResidentProfile(models.Model):
     """A resident's profile (町民情報), entered once and used to pre-fill every form."""
 
@@ -130,6 +151,7 @@ class ResidentProfile(models.Model):
         _("名（かな）"), max_length=100, blank=True, validators=[kana_validator]
     )
     birth_date = models.DateField(_("生年月日"), null=True, blank=True)
+    sex = sex_field()
     phone = models.CharField(_("電話番号"), max_length=20, blank=True)
     postal_code = models.CharField(
         _("郵便番号"), max_length=8, blank=True, validators=[postal_code_validator]
@@ -206,6 +228,7 @@ class HouseholdMember(models.Model):
     )
     relationship = models.CharField(_("続柄"), max_length=20, choices=Relationship.choices)
     birth_date = models.DateField(_("生年月日"))
+    sex = sex_field()
 
     class Meta:
         ordering = ["birth_date", "pk"]

@@ -31,6 +31,7 @@ PROFILE_FIELDS = (
     "family_name_kana",
     "given_name_kana",
     "birth_date",
+    "sex",
     "phone",
     "postal_code",
     "address",
@@ -42,7 +43,7 @@ PROFILE_FIELDS = (
     "notification_channels",
     "topics",
 )
-HOUSEHOLD_FIELDS = ("name", "name_kana", "relationship", "birth_date")
+HOUSEHOLD_FIELDS = ("name", "name_kana", "relationship", "birth_date", "sex")
 
 
 class AccountDeletionRefused(Exception):
@@ -130,6 +131,7 @@ def _profile_as_dict(profile: ResidentProfile) -> dict[str, Any]:
         "family_name_kana": profile.family_name_kana,
         "given_name_kana": profile.given_name_kana,
         "birth_date": profile.birth_date.isoformat() if profile.birth_date else None,
+        "sex": profile.sex,
         "phone": profile.phone,
         "postal_code": profile.postal_code,
         "address": profile.address,
@@ -153,6 +155,7 @@ def _member_as_dict(member: HouseholdMember) -> dict[str, Any]:
         "name_kana": member.name_kana,
         "relationship": member.relationship,
         "birth_date": member.birth_date.isoformat(),
+        "sex": member.sex,
     }
 
 

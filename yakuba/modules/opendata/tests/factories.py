@@ -14,6 +14,7 @@ import factory
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from yakuba.modules.opendata import services
 from yakuba.modules.opendata.models import Dataset, Group, Resource, ResourceVersion, Tag
 from yakuba.platform.accounts.tests.factories import DepartmentFactory
 
@@ -60,6 +61,12 @@ class DatasetFactory(factory.django.DjangoModelFactory[Dataset]):
     def tags(self: Dataset, create: bool, extracted: list[Tag] | None, **kwargs: Any) -> None:
         if create and extracted:
             self.tags.add(*extracted)
+
+    @factory.post_generation
+    def refresh_search_text(self: Dataset, create: bool, extracted: Any, **kwargs: Any) -> None:
+        # As the services leave a dataset; declared after groups and tags so that it sees them.
+        if create:
+            services.refresh_search_text(self)
 
 
 class ResourceFactory(factory.django.DjangoModelFactory[Resource]):

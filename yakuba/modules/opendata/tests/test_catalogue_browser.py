@@ -40,6 +40,7 @@ BENCHES = {
 
 def publish(department: Department, name: str, title: str, fmt: str, content: bytes) -> Dataset:
     dataset = Dataset.objects.create(name=name, title=title, department=department)
+    services.refresh_search_text(dataset)
     resource = Resource.objects.create(dataset=dataset, name=f"{title}", format=fmt)
     services.publish_file(resource, content, row_count=2)
     services.publish_dataset(dataset, by=None)

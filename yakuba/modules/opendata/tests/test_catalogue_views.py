@@ -67,6 +67,7 @@ def make_dataset(
     if content is not None:
         resource = Resource.objects.create(dataset=dataset, name=f"{title}一覧", format=file_format)
         services.publish_file(resource, content)
+    services.refresh_search_text(dataset)
     Dataset.objects.filter(pk=dataset.pk).update(state=state)
     dataset.refresh_from_db()
     return dataset

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,40 @@ def test_the_demo_loads_once_however_often_it_runs() -> None:
     content = files_of(wifi)["CSV"]
     table = read_table(io.BytesIO(content), "wifi.csv")
     assert validate(table, standard_dataset("public_wifi")).error_count == 0
+
+
+def test_a_dataset_not_published_automatically_stays_a_draft_with_current_files(
+    aed: tuple[OpenDataset, AedRows],
+) -> None:
+    by_hand = replace(aed[0], publish_automatically=False)
+    dataset = generate.refresh_dataset(by_hand)
+    assert dataset is not None
+    assert dataset.state == Dataset.State.DRAFT
+    assert dataset.published_at is None
+    assert set(files_of(dataset)) == {"CSV", "JSON", "GeoJSON"}
+
+    aed[1].rows.append(aed[1].row("A-3", "公民館", "38.0300", "140.8500"))
+    dataset = generate.refresh_dataset(by_hand)
+    assert dataset is not None
+    assert dataset.state == Dataset.State.DRAFT  # a refresh does not publish it either
+    assert b"A-3" in files_of(dataset)["CSV"]
+
+
+def test_the_population_of_the_demo_town_is_a_valid_standard_file_published_by_the_demo() -> None:
+    registry["places"].load_demo()  # type: ignore[misc]
+    registry["accounts"].load_demo()  # type: ignore[misc]
+    generate.refresh_generated_datasets()
+    population = Dataset.objects.get(source="accounts.population_by_area_age")
+    assert population.state == Dataset.State.DRAFT  # the residents who signed up: staff decide
+
+    demo.load_demo()
+
+    population.refresh_from_db()
+    assert population.state == Dataset.State.PUBLISHED
+    content = files_of(population)["CSV"]
+    table = read_table(io.BytesIO(content), "population.csv")
+    result = validate(table, standard_dataset("population_by_area_age"))
+    assert [str(problem) for problem in result.problems if not problem.is_warning] == []
+    assert result.error_count == 0
+    assert result.row_count > 0
+    assert b",X," in content  # the demo town is small: some counts are suppressed

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from yakuba.modules.opendata import queries
+from yakuba.modules.opendata import queries, services
 from yakuba.modules.opendata.models import Dataset, Licence, Resource
 from yakuba.modules.opendata.tests.factories import (
     DatasetFactory,
@@ -76,11 +80,67 @@ def test_words_are_found_in_english_title_description_tags_groups_and_department
     assert names(queries.search_datasets("総務")) == ["by-department"]
 
 
+@pytest.mark.parametrize(
+    ("title", "query"),
+    [
+        ("防災行政無線の放送内容", "ぼうさい"),
+        ("指定避難所一覧", "ひなんじょ"),  # 所 read しょ alone, voiced after 避難 (連濁)
+        ("指定避難所一覧", "ヒナンショ"),
+        ("公衆トイレ一覧", "こうしゅうといれ"),
+        ("公衆トイレ一覧", "ｺｳｼｭｳﾄｲﾚ"),
+        ("AED設置箇所一覧", "ＡＥＤ"),
+        ("観光ガイド", "ｶﾞｲﾄﾞ"),
+    ],
+)
+def test_kana_finds_the_kanji_of_a_title(title: str, query: str) -> None:
+    DatasetFactory.create(name="found", title=title)
+    DatasetFactory.create(name="other", title="人口統計")
+
+    assert names(queries.search_datasets(query)) == ["found"]
+
+
+def test_kana_finds_the_kanji_of_a_tag_or_group() -> None:
+    DatasetFactory.create(name="by-tag", tags=[TagFactory.create(name="防災")])
+    DatasetFactory.create(
+        name="by-group", groups=[GroupFactory.create(name="kosodate", title="子育て")]
+    )
+
+    assert names(queries.search_datasets("ぼうさい")) == ["by-tag"]
+    assert names(queries.search_datasets("こそだて")) == ["by-group"]
+
+
+def test_the_standard_datasets_title_is_searched() -> None:
+    DatasetFactory.create(name="aed", title="救命器具の場所", standard="aed_locations")
+
+    assert names(queries.search_datasets("AED設置箇所")) == ["aed"]
+
+
 def test_every_word_must_be_found() -> None:
     DatasetFactory.create(name="both", title="避難所", description="亘理町の一覧")
     DatasetFactory.create(name="one", title="避難所")
 
     assert names(queries.search_datasets("避難所　亘理町")) == ["both"]
+
+
+def test_every_word_must_be_found_in_kana_too() -> None:
+    DatasetFactory.create(name="both", title="防災マップ", tags=[TagFactory.create(name="避難所")])
+    DatasetFactory.create(name="map-only", title="観光マップ")
+    DatasetFactory.create(name="shelter-only", title="指定避難所一覧")
+
+    assert names(queries.search_datasets("ひなんじょ まっぷ")) == ["both"]
+
+
+@pytest.mark.parametrize("query", ["%", "_", "\\"])
+def test_like_wildcards_are_plain_characters(query: str) -> None:
+    DatasetFactory.create(title="避難所")
+
+    assert queries.search_datasets(query).count == 0
+
+
+def test_a_word_is_not_found_across_two_texts() -> None:
+    DatasetFactory.create(name="split", title="防災", title_en="Map", description="")
+
+    assert queries.search_datasets("防災map").count == 0
 
 
 def test_a_word_in_the_title_ranks_above_one_in_the_description() -> None:
@@ -89,6 +149,32 @@ def test_a_word_in_the_title_ranks_above_one_in_the_description() -> None:
     DatasetFactory.create(name="in-title", title="AED", modified_at=now - timedelta(days=9))
 
     assert names(queries.search_datasets("AED")) == ["in-title", "in-description"]
+
+
+def test_titles_rank_above_tags_and_tags_above_the_rest() -> None:
+    now = timezone.now()
+    # The newest would come first on equal scores; the score must decide.
+    DatasetFactory.create(name="in-description", description="防災の手引き", modified_at=now)
+    DatasetFactory.create(
+        name="in-tag",
+        tags=[TagFactory.create(name="防災")],
+        modified_at=now - timedelta(days=1),
+    )
+    DatasetFactory.create(name="in-title", title="防災マップ", modified_at=now - timedelta(days=2))
+
+    assert names(queries.search_datasets("防災")) == ["in-title", "in-tag", "in-description"]
+    # Descriptions are not read in kana (services.search_text_of).
+    assert names(queries.search_datasets("ぼうさい")) == ["in-title", "in-tag"]
+
+
+def test_the_scores_of_the_words_add_up() -> None:
+    now = timezone.now()
+    DatasetFactory.create(name="one-in-title", title="防災", description="地図", modified_at=now)
+    DatasetFactory.create(
+        name="both-in-title", title="防災地図", modified_at=now - timedelta(days=1)
+    )
+
+    assert names(queries.search_datasets("防災 地図")) == ["both-in-title", "one-in-title"]
 
 
 def test_filters_must_all_hold() -> None:
@@ -220,3 +306,49 @@ def test_a_page_is_read_in_a_fixed_number_of_queries(
                 queries.published_version(resource)
 
     assert result.count == 15
+
+
+def test_a_search_takes_the_same_queries_however_large_the_catalogue() -> None:
+    group, tag = GroupFactory.create(title="防災"), TagFactory.create(name="避難所")
+
+    def queries_to_search(count: int) -> int:
+        Dataset.objects.all().delete()
+        for number in range(count):
+            ResourceFactory.create(
+                dataset=DatasetFactory.create(
+                    title=f"指定避難所一覧{number}", groups=[group], tags=[tag]
+                )
+            )
+        with CaptureQueriesContext(connection) as context:
+            result = queries.search_datasets("ひなんじょ ぼうさい", rows=5)
+        assert result.count == count
+        return len(context.captured_queries)
+
+    assert queries_to_search(5) == queries_to_search(50)
+
+
+def test_the_search_text_follows_the_services() -> None:
+    department = DepartmentFactory.create(code="somu", name="総務課")
+    dataset = services.save_dataset(
+        by=None, name="shelters", title="避難所", department=department, tags=["防災"]
+    )
+    Dataset.objects.filter(pk=dataset.pk).update(state=Dataset.State.PUBLISHED)
+    dataset.refresh_from_db()
+    assert names(queries.search_datasets("ぼうさい")) == ["shelters"]
+
+    services.save_dataset(dataset, by=None, title="公衆トイレ", tags=["トイレ"])
+
+    assert queries.search_datasets("ぼうさい").count == 0
+    assert queries.search_datasets("ひなんじょ").count == 0
+    assert names(queries.search_datasets("こうしゅう")) == ["shelters"]
+    assert names(queries.search_datasets("総務")) == ["shelters"]
+
+
+def test_the_migration_fills_the_search_text_of_existing_datasets() -> None:
+    DatasetFactory.create(name="shelters", title="指定避難所一覧")
+    Dataset.objects.update(search_text="")
+    fill = import_module("yakuba.modules.opendata.migrations.0003_fill_search_text").fill
+
+    fill(apps, None)
+
+    assert names(queries.search_datasets("ひなんじょ")) == ["shelters"]

@@ -401,3 +401,51 @@ def test_a_large_file_is_checked_in_constant_memory() -> None:
     assert result.problem_count == 0
     # The file is 1.8 MB; its rows as Python lists would take several times that.
     assert peak < 1024 * 1024
+
+
+# -- Statistics symbols in counts ----------------------------------------------------------------
+
+POPULATION = StandardDataset(
+    code="population_test",
+    title="地域・年齢別人口",
+    title_en="Population",
+    columns=(
+        StandardColumn("地域名", T.TEXT, required=True),
+        StandardColumn("総人口", T.INTEGER, required=True, suppressible=True),
+        StandardColumn("世帯数", T.INTEGER, required=False, suppressible=True),
+        StandardColumn("面積", T.INTEGER, required=False),
+    ),
+    source="https://www.digital.go.jp/",
+)
+
+
+@pytest.mark.parametrize("value", ["X", "x", "-", "120", "0"])
+def test_a_suppressible_count_accepts_a_number_or_the_symbols_for_hidden_and_none(
+    value: str,
+) -> None:
+    result = check(f"地域名,総人口,世帯数,面積\n逢隈,{value},{value},\n", POPULATION)
+
+    assert result.problems == []
+
+
+def test_a_required_count_shown_as_x_is_filled() -> None:
+    result = check("地域名,総人口,世帯数,面積\n逢隈,X,,\n", POPULATION)
+
+    assert result.problems == []
+
+
+@pytest.mark.parametrize("value", ["X", "-"])
+def test_the_symbols_are_errors_in_a_count_that_is_not_suppressible(value: str) -> None:
+    result = check(f"地域名,総人口,世帯数,面積\n逢隈,10,10,{value}\n", POPULATION)
+
+    assert [(p.column, p.is_warning) for p in result.problems] == [("面積", False)]
+
+
+@pytest.mark.parametrize(("value", "standard"), [("Ｘ", "X"), ("－", "-"), ("ー", "-")])
+def test_a_full_width_symbol_is_a_warning_with_the_standard_spelling(
+    value: str, standard: str
+) -> None:
+    result = check(f"地域名,総人口,世帯数,面積\n逢隈,{value},,\n", POPULATION)
+
+    assert [(p.column, p.is_warning) for p in result.problems] == [("総人口", True)]
+    assert f"「{standard}」" in result.problems[0].message

@@ -1,16 +1,24 @@
 """The demo loader: departments, roles, staff and residents, idempotent."""
 
+from collections import Counter
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from yakuba.platform.accounts.demo import DEMO_PASSWORD, load_demo
+from yakuba.platform.accounts.demo import (
+    DEMO_PASSWORD,
+    GIVEN_NAMES_F,
+    GIVEN_NAMES_M,
+    load_demo,
+)
 from yakuba.platform.accounts.models import (
     Department,
     HouseholdMember,
     ResidentProfile,
+    Sex,
     StaffMember,
     User,
 )
@@ -112,3 +120,23 @@ def test_colleague_staff_accounts_cannot_sign_in() -> None:
     load_demo()
 
     assert not User.objects.get(email="fukushi1@example.jp").has_usable_password()
+
+
+def test_demo_people_have_a_sex_that_fits_their_name_and_a_few_did_not_answer() -> None:
+    load_demo()
+
+    people = [
+        *ResidentProfile.objects.values_list("given_name", "sex"),
+        *(
+            (name.split()[-1], sex)
+            for name, sex in HouseholdMember.objects.values_list("name", "sex")
+        ),
+    ]
+    female_names = {name for name, _kana in GIVEN_NAMES_F}
+    male_names = {name for name, _kana in GIVEN_NAMES_M}
+    counted = Counter(sex for _name, sex in people)
+    assert counted[Sex.MALE] > 100 and counted[Sex.FEMALE] > 100
+    assert 0 < counted[""] < len(people) / 10  # a few left it blank (回答しない)
+    for name, sex in people:
+        assert sex == "" or (name in female_names) == (sex == Sex.FEMALE), (name, sex)
+        assert sex == "" or name in female_names | male_names
