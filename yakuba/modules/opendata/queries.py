@@ -274,7 +274,8 @@ def search_datasets(
         datasets = datasets.filter(condition)
 
     words = normalise_for_search(q).split()
-    ranked = containing(datasets, words).annotate(score=_relevance(words))
+    datasets = containing(datasets, words)
+    ranked = datasets.annotate(score=_relevance(words))
 
     page = list(with_details(ranked.order_by(*ordering))[start : start + rows]) if rows else []
     return SearchResult(

@@ -62,6 +62,7 @@ ROLES: dict[str, list[str]] = {
         "notify.add_conversationmessage",
     ],
     "通報対応": ["reports.view_report", "reports.change_report", "reports.add_open311client"],
+    "オープンデータ担当": ["opendata.change_dataset"],
 }
 
 # (email, department, display name, title, roles, superuser)
@@ -71,7 +72,7 @@ NAMED_STAFF = [
         "chomin",
         "窓口 一郎",
         "主事",
-        ["窓口担当", "場所管理", "通知担当", "通報対応"],
+        ["窓口担当", "場所管理", "通知担当", "通報対応", "オープンデータ担当"],
         False,
     ),
     ("auditor@example.jp", "soumu", "監査 二郎", "主査", ["監査担当"], False),
@@ -198,6 +199,8 @@ def _load_staff(password_hash: str, departments: dict[str, Department], groups: 
     created: list[User] = []
     for email, department_code, display_name, title, roles, superuser in NAMED_STAFF:
         if email in existing:
+            # A demo loaded before a module added its role gets the role now.
+            User.objects.get(email=email).groups.add(*(groups[r] for r in roles))
             continue
         user = User.objects.create(
             email=email,
