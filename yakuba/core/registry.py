@@ -79,11 +79,13 @@ class OpenDataset:
 
 @dataclass(frozen=True)
 class MapLayer:
-    """A layer on the town map: a GeoJSON FeatureCollection served at `url_name`."""
+    """A layer on the town map: a GeoJSON FeatureCollection served at `url_name` (what the map's
+    script fetches) and built by `features` (what the page lists for readers without it)."""
 
     code: str
     title: Label
     url_name: str
+    features: Callable[[], dict[str, Any]]
     url_kwargs: dict[str, str] = field(default_factory=dict)
 
 

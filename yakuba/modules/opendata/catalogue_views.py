@@ -13,18 +13,17 @@ import io
 import itertools
 import json
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
-from django.urls import Resolver404, get_script_prefix, resolve, reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.utils.translation import get_language, gettext_lazy
@@ -450,6 +449,8 @@ class TownMapLayer:
     code: str
     title: str
     geojson_url: str
+    # Builds the layer's GeoJSON here (a module's MapLayer.features); None for a published file.
+    features: Callable[[], Any] | None = None
     # Its colour on the map and beside its checkbox (one of opendata.css's palette).
     colour: int = 0
     is_shown: bool = True
@@ -496,35 +497,6 @@ def _features(collection: Any) -> Iterator[MapFeature]:
         )
 
 
-def _layer_geojson(request: HttpRequest, path: str) -> Any:
-    """A module's layer, read through its own URL's view, as an anonymous visitor.
-
-    The registry's contract is "a GeoJSON FeatureCollection at this URL": reading it through the
-    URL resolver uses that contract and nothing else, so the map needs no module's code and the
-    no-JavaScript list shows exactly what the map's script fetches (public data only)."""
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return None
-    internal = HttpRequest()
-    internal.method = "GET"
-    internal.path = internal.path_info = path
-    internal.META = {
-        key: value
-        for key, value in request.META.items()
-        if key in {"SERVER_NAME", "SERVER_PORT", "HTTP_HOST", "wsgi.url_scheme", "REMOTE_ADDR"}
-    }
-    internal.META["HTTP_ACCEPT"] = "application/geo+json"
-    internal.user = AnonymousUser()
-    try:
-        response = match.func(internal, *match.args, **match.kwargs)
-    except Http404:
-        return None
-    if response.status_code != 200 or response.streaming:
-        return None
-    return json.loads(response.content)
-
-
 def _file_geojson(version: ResourceVersion) -> Any:
     if version.size > LIST_FILE_LIMIT:
         return None
@@ -541,7 +513,10 @@ def _town_map_layers() -> list[tuple[TownMapLayer, Resource | None]]:
     layers: list[tuple[TownMapLayer, Resource | None]] = [
         (
             TownMapLayer(
-                layer.code, str(layer.title), reverse(layer.url_name, kwargs=layer.url_kwargs)
+                layer.code,
+                str(layer.title),
+                reverse(layer.url_name, kwargs=layer.url_kwargs),
+                features=layer.features,
             ),
             None,
         )
@@ -573,10 +548,10 @@ def _town_map_layers() -> list[tuple[TownMapLayer, Resource | None]]:
     return layers
 
 
-def _read_layer(request: HttpRequest, layer: TownMapLayer, resource: Resource | None) -> Any:
-    if resource is None:
-        return _layer_geojson(request, layer.geojson_url)
-    version = resource.current_version()
+def _read_layer(layer: TownMapLayer, resource: Resource | None) -> Any:
+    if layer.features is not None:
+        return layer.features()
+    version = resource.current_version() if resource else None
     return _file_geojson(version) if version else None
 
 
@@ -592,7 +567,7 @@ def town_map(request: HttpRequest) -> HttpResponse:
     for index, (layer, resource) in enumerate(sources):
         layer.colour = index % MAP_COLOURS
         layer.is_shown = layer.code in chosen
-        collection = _read_layer(request, layer, resource)
+        collection = _read_layer(layer, resource)
         layer.is_unavailable = collection is None
         features = sorted(_features(collection), key=lambda f: f.search_text)
         for feature in features:

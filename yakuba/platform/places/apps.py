@@ -18,7 +18,7 @@ class PlacesConfig(AppConfig):
             Permission,
             register,
         )
-        from yakuba.platform.places import demo, opendata
+        from yakuba.platform.places import demo, opendata, queries
         from yakuba.platform.places.models import District, PlaceKind
         from yakuba.platform.places.services import forget_district_boundaries
 
@@ -64,6 +64,7 @@ class PlacesConfig(AppConfig):
                         code=f"places.{kind.value}",
                         title=kind.label,
                         url_name="places:kind_geojson",
+                        features=queries.kind_layer(kind.value),
                         url_kwargs={"kind": kind.value},
                     )
                     for kind in PlaceKind

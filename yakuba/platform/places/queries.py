@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import jaconv
@@ -92,3 +93,13 @@ def place_feature(place: Place) -> dict[str, Any]:
 
 def places_feature_collection(places: QuerySet[Place]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": [place_feature(p) for p in places]}
+
+
+def kind_layer(kind: str) -> Callable[[], dict[str, Any]]:
+    """The map layer of one kind of place: its public places as GeoJSON."""
+
+    def features() -> dict[str, Any]:
+        return places_feature_collection(filter_places(public_places(), kind=kind))
+
+    features.__name__ = f"{kind}_layer"
+    return features
