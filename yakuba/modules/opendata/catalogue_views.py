@@ -23,36 +23,26 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from yakuba.core import standard_datasets
 from yakuba.core.models import Municipality
 from yakuba.core.registry import registry
-from yakuba.modules.opendata import queries
+from yakuba.modules.opendata import queries, services
 from yakuba.modules.opendata.catalogue_forms import CatalogueSearchForm, MapSearchForm
 from yakuba.modules.opendata.models import Dataset, Licence, Resource, ResourceVersion
 
 PAGE_SIZE = 20
 PREVIEW_ROWS = 20
-CONTENT_TYPES = {
-    Resource.Format.CSV: "text/csv; charset=utf-8",
-    Resource.Format.JSON: "application/json",
-    Resource.Format.GEOJSON: "application/geo+json",
-    Resource.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-EXTENSIONS = {
-    Resource.Format.CSV: "csv",
-    Resource.Format.JSON: "json",
-    Resource.Format.GEOJSON: "geojson",
-    Resource.Format.XLSX: "xlsx",
-}
-# The official text of each licence.
-LICENCE_URLS = {
+# Published CSV files are UTF-8 (generate.py, uploads.py); saying so spares browsers a guess.
+CONTENT_TYPES = {**queries.MEDIA_TYPES, Resource.Format.CSV: "text/csv; charset=utf-8"}
+# The licence's deed in Japanese, for people (the APIs give the licence's own URI).
+LICENCE_DEEDS = {
     Licence.CC_BY_4: "https://creativecommons.org/licenses/by/4.0/deed.ja",
     Licence.CC0: "https://creativecommons.org/publicdomain/zero/1.0/deed.ja",
     Licence.PDL: "https://www.digital.go.jp/resources/open_data/public_data_license_v1.0",
@@ -68,11 +58,6 @@ def _licence_in_plain_words(licence: str) -> str:
         "出典を書けば、誰でも自由に使えます。商用の利用、加工、再配布もできます。"
         "加工したときは、加工したことも書いてください。"
     )
-
-
-def _in_language(japanese: str, english: str) -> str:
-    """The English text on English pages when there is one; Japanese otherwise."""
-    return english if english and (get_language() or "ja").startswith("en") else japanese
 
 
 def _catalogue_crumbs(*rest: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -167,9 +152,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     items = [
         {
             "dataset": dataset,
-            "title": _in_language(dataset.title, dataset.title_en),
-            "description": _in_language(dataset.description, dataset.description_en),
-            "department": _in_language(dataset.department.name, dataset.department.name_en),
+            "title": queries.localised(dataset.title, dataset.title_en),
+            "description": queries.localised(dataset.description, dataset.description_en),
+            "department": queries.localised(dataset.department.name, dataset.department.name_en),
             "formats": _formats_of(dataset),
         }
         for dataset in result.datasets
@@ -220,7 +205,7 @@ def _resource_rows(dataset: Dataset) -> list[ResourceRow]:
         rows.append(
             ResourceRow(
                 resource,
-                _in_language(resource.name, resource.name_en),
+                queries.localised(resource.name, resource.name_en),
                 versions[0] if versions else None,
                 versions[1:],
             )
@@ -236,7 +221,7 @@ def _standard(dataset: Dataset) -> tuple[str, str]:
         standard = standard_datasets.standard_dataset(dataset.standard)
     except KeyError:
         return dataset.standard, ""
-    return _in_language(standard.title, standard.title_en), standard.source
+    return queries.localised(standard.title, standard.title_en), standard.source
 
 
 def _attribution(request: HttpRequest, dataset: Dataset, title: str) -> str:
@@ -254,7 +239,7 @@ def _attribution(request: HttpRequest, dataset: Dataset, title: str) -> str:
 def dataset(request: HttpRequest, name: str) -> HttpResponse:
     """A dataset's page: what it is, how to use it, its metadata, files and API links."""
     item = _visible_dataset(name)
-    title = _in_language(item.title, item.title_en)
+    title = queries.localised(item.title, item.title_en)
     context: dict[str, Any] = {
         "dataset": item,
         "title": title,
@@ -263,24 +248,24 @@ def dataset(request: HttpRequest, name: str) -> HttpResponse:
     if item.state == Dataset.State.DELETED:
         return render(request, "opendata/dataset_withdrawn.html", context, status=410)
     standard_title, standard_url = _standard(item)
-    prefix = get_script_prefix()
+    package_show = reverse("opendata_ckan:action", kwargs={"name": "package_show"})
     context.update(
         {
-            "description": _in_language(item.description, item.description_en),
-            "department": _in_language(item.department.name, item.department.name_en),
+            "description": queries.localised(item.description, item.description_en),
+            "department": queries.localised(item.department.name, item.department.name_en),
             "groups": item.groups.all(),
             "tags": item.tags.all(),
             "licence_words": _licence_in_plain_words(item.licence),
-            "licence_url": LICENCE_URLS.get(Licence(item.licence), ""),
+            "licence_url": LICENCE_DEEDS.get(Licence(item.licence), ""),
             "needs_credit": item.licence != Licence.CC0,
             "attribution": _attribution(request, item, title),
             "standard_title": standard_title,
             "standard_url": standard_url,
             "resources": _resource_rows(item),
-            "package_show_url": request.build_absolute_uri(
-                f"{prefix}api/3/action/package_show?id={item.id}"
+            "package_show_url": request.build_absolute_uri(f"{package_show}?id={item.id}"),
+            "dcat_url": request.build_absolute_uri(
+                reverse("opendata_dcat:dataset_jsonld", kwargs={"key": item.id})
             ),
-            "dcat_url": request.build_absolute_uri(f"{prefix}dataset/{item.id}.jsonld"),
         }
     )
     return render(request, "opendata/dataset.html", context)
@@ -297,7 +282,7 @@ def _resource_of_visible_dataset(resource_id: Any) -> Resource:
 
 
 def _withdrawn(request: HttpRequest, resource: Resource) -> HttpResponse:
-    title = _in_language(resource.dataset.title, resource.dataset.title_en)
+    title = queries.localised(resource.dataset.title, resource.dataset.title_en)
     return render(
         request,
         "opendata/dataset_withdrawn.html",
@@ -316,9 +301,9 @@ def _withdrawn(request: HttpRequest, resource: Resource) -> HttpResponse:
 def _content_disposition(resource: Resource, version: ResourceVersion, *, numbered: bool) -> str:
     """`attachment` named after the resource in the reader's language, in UTF-8 (RFC 6266's
     filename*, RFC 8187 encoding), with the ASCII stored name as the fallback for old clients."""
-    extension = EXTENSIONS.get(Resource.Format(resource.format), "bin")
+    extension = services.EXTENSIONS.get(resource.format, "bin")
     suffix = f"_v{version.number}" if numbered else ""
-    title = _in_language(resource.name, resource.name_en) or resource.dataset.title
+    title = queries.localised(resource.name, resource.name_en) or resource.dataset.title
     # Path separators and control characters would let a name escape the download folder.
     title = "".join("_" if c in '/\\"' or unicodedata.category(c)[0] == "C" else c for c in title)
     fallback = f"{resource.dataset.name}{suffix}.{extension}"
@@ -346,9 +331,7 @@ def _file_response(
         handle = version.file.open("rb")
     except FileNotFoundError as error:
         raise Http404 from error
-    response = FileResponse(
-        handle, content_type=CONTENT_TYPES.get(Resource.Format(resource.format), "")
-    )
+    response = FileResponse(handle, content_type=CONTENT_TYPES.get(resource.format, ""))
     response["Content-Disposition"] = _content_disposition(resource, version, numbered=numbered)
     response["Content-Length"] = str(version.size)
     response["ETag"] = etag
@@ -410,8 +393,8 @@ def preview(request: HttpRequest, resource_id: Any) -> HttpResponse:
     version = resource.current_version()
     if version is None or resource.format != Resource.Format.CSV:
         raise Http404
-    title = _in_language(resource.dataset.title, resource.dataset.title_en)
-    name = _in_language(resource.name, resource.name_en)
+    title = queries.localised(resource.dataset.title, resource.dataset.title_en)
+    name = queries.localised(resource.name, resource.name_en)
     return render(
         request,
         "opendata/dataset_preview.html",
@@ -482,8 +465,10 @@ def _first(properties: dict[str, Any], keys: Iterable[str]) -> str:
 def _features(collection: Any) -> Iterator[MapFeature]:
     if not isinstance(collection, dict):
         return
-    for feature in collection.get("features") or ():
-        properties = (feature or {}).get("properties") or {}
+    features = collection.get("features")
+    # Files published before uploads checked every feature may hold anything: skip it.
+    for feature in features if isinstance(features, list) else ():
+        properties = (feature.get("properties") or {}) if isinstance(feature, dict) else None
         if not isinstance(properties, dict):
             continue
         name = _first(properties, NAME_KEYS)
@@ -529,12 +514,15 @@ def _town_map_layers() -> list[tuple[TownMapLayer, Resource | None]]:
             versions__isnull=False,
         )
         .select_related("dataset")
+        .prefetch_related(
+            Prefetch("versions", queryset=queries.latest_versions(), to_attr="latest")
+        )
         .distinct()
         .order_by("dataset__title", "position")
     )
     for resource in resources:
-        title = _in_language(resource.dataset.title, resource.dataset.title_en)
-        name = _in_language(resource.name, resource.name_en)
+        title = queries.localised(resource.dataset.title, resource.dataset.title_en)
+        name = queries.localised(resource.name, resource.name_en)
         layers.append(
             (
                 TownMapLayer(
@@ -551,7 +539,7 @@ def _town_map_layers() -> list[tuple[TownMapLayer, Resource | None]]:
 def _read_layer(layer: TownMapLayer, resource: Resource | None) -> Any:
     if layer.features is not None:
         return layer.features()
-    version = resource.current_version() if resource else None
+    version = queries.published_version(resource) if resource else None
     return _file_geojson(version) if version else None
 
 

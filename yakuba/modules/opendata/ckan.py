@@ -9,7 +9,7 @@ fq=metadata_modified:[<ISO>Z TO *] on incremental runs, joined with organization
 - The envelope {"help", "success", "result"}; errors {"help", "success": false, "error":
   {"__type", "message"}} with HTTP 404 (Not Found Error), 403 (Authorization Error), 409
   (Validation Error: field → list of messages); an unknown action is HTTP 400 with a bare JSON
-  string, "Bad request - Action name not known: <name>".
+  string, "Bad request - Action name not known: <name>" (translated, as CKAN translates it).
 - Package dicts with package_show's keys; times are UTC without an offset, as CKAN writes them.
 - package_search: `rows` is capped at 1,000 silently (ckan.search.rows_max); `fq` takes the Solr
   syntax harvesters use (see `parse_filter`), anything else is a Validation Error; a `q` with a
@@ -61,17 +61,6 @@ CKAN_VERSION = "2.10.0"
 ROWS_MAX = 1000
 DEFAULT_ROWS = 10
 DEFAULT_FACET_LIMIT = 50
-LICENCE_URLS = {
-    Licence.CC_BY_4: "https://creativecommons.org/licenses/by/4.0/",
-    Licence.CC0: "https://creativecommons.org/publicdomain/zero/1.0/",
-    Licence.PDL: "https://www.digital.go.jp/resources/open_data/public_data_license_v1.0",
-}
-MIME_TYPES: dict[str, str] = {
-    Resource.Format.CSV: "text/csv",
-    Resource.Format.JSON: "application/json",
-    Resource.Format.GEOJSON: "application/geo+json",
-    Resource.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 # ckanext-dcat's name for the checksum algorithm (SPDX).
 SHA256 = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
 TRUE_WORDS = {"true", "yes", "on", "y", "t", "1"}
@@ -442,38 +431,32 @@ def _iso_date(day: date | None) -> str:
     return day.isoformat() if day else ""
 
 
-def organization_dict(context: Context, department: Department) -> dict[str, Any]:
+def _collection_dict(
+    context: Context, kind: str, name: str, title: str, description: str
+) -> dict[str, Any]:
+    """An organization or a group as CKAN shows one (`kind` is CKAN's type)."""
     return {
-        "id": context.uuid_for("organization", department.code),
-        "name": department.code,
-        "title": department.name,
-        "display_name": department.name,
-        "description": "",
+        "id": context.uuid_for(kind, name),
+        "name": name,
+        "title": title,
+        "display_name": title,
+        "description": description,
         "image_url": "",
         "image_display_url": "",
         "created": None,
-        "is_organization": True,
+        "is_organization": kind == "organization",
         "approval_status": "approved",
         "state": "active",
-        "type": "organization",
+        "type": kind,
     }
+
+
+def organization_dict(context: Context, department: Department) -> dict[str, Any]:
+    return _collection_dict(context, "organization", department.code, department.name, "")
 
 
 def group_dict(context: Context, group: Group) -> dict[str, Any]:
-    return {
-        "id": context.uuid_for("group", group.name),
-        "name": group.name,
-        "title": group.title,
-        "display_name": group.title,
-        "description": group.description,
-        "image_url": "",
-        "image_display_url": "",
-        "created": None,
-        "is_organization": False,
-        "approval_status": "approved",
-        "state": "active",
-        "type": "group",
-    }
+    return _collection_dict(context, "group", group.name, group.title, group.description)
 
 
 def tag_dict(context: Context, tag: Tag) -> dict[str, Any]:
@@ -495,7 +478,7 @@ def resource_dict(
         "name": resource.name,
         "description": resource.description,
         "format": resource.format,
-        "mimetype": MIME_TYPES.get(resource.format),
+        "mimetype": queries.MEDIA_TYPES.get(resource.format),
         "mimetype_inner": None,
         # The address of the current file: it stays the same when the file is replaced.
         "url": context.absolute(reverse("opendata:download", kwargs={"resource_id": resource.pk})),
@@ -580,7 +563,7 @@ def package_dict(context: Context, dataset: Dataset) -> dict[str, Any]:
         "maintainer_email": dataset.contact_email or None,
         "license_id": licence.value,
         "license_title": str(licence.label),
-        "license_url": LICENCE_URLS[licence],
+        "license_url": queries.LICENCE_URLS[licence],
         "isopen": True,
         "metadata_created": ckan_time(dataset.created_at),
         "metadata_modified": ckan_time(dataset.modified_at),

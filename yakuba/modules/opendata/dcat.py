@@ -54,7 +54,6 @@ from yakuba.modules.opendata.models import (
     Dataset,
     Frequency,
     Group,
-    Licence,
     Resource,
     ResourceVersion,
 )
@@ -88,17 +87,6 @@ FREQUENCIES = {
     Frequency.QUARTERLY: URIRef(EU + "frequency/QUARTERLY"),
     Frequency.ANNUAL: URIRef(EU + "frequency/ANNUAL"),
     Frequency.IRREGULAR: URIRef(EU + "frequency/IRREG"),
-}
-LICENCES = {
-    Licence.CC_BY_4: URIRef("https://creativecommons.org/licenses/by/4.0/"),
-    Licence.CC0: URIRef("https://creativecommons.org/publicdomain/zero/1.0/"),
-    Licence.PDL: URIRef("https://www.digital.go.jp/resources/open_data/public_data_license_v1.0"),
-}
-MEDIA_TYPES = {
-    Resource.Format.CSV: "text/csv",
-    Resource.Format.JSON: "application/json",
-    Resource.Format.GEOJSON: "application/geo+json",
-    Resource.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FILE_TYPES = {
     Resource.Format.CSV: URIRef(EU + "file-type/CSV"),
@@ -266,7 +254,7 @@ class CatalogGraph:
         return node
 
     def licence(self, code: str) -> URIRef:
-        uri = LICENCES[Licence(code)]
+        uri = URIRef(queries.LICENCE_URLS[code])
         self.add(uri, RDF.type, DCTERMS.LicenseDocument)
         return uri
 
@@ -328,7 +316,7 @@ class CatalogGraph:
         # DCAT-AP requires an access URL; for a plain file it is the download itself.
         self.add(node, DCAT.accessURL, download)
         self.add(node, DCAT.downloadURL, download)
-        media_type = MEDIA_TYPES[Resource.Format(resource.format)]
+        media_type = queries.MEDIA_TYPES[resource.format]
         self.add(
             node,
             DCAT.mediaType,

@@ -133,22 +133,31 @@ def _coordinate(text: str, limit: float) -> float | None:
     return value if math.isfinite(value) and -limit <= value <= limit else None
 
 
+def point_feature(
+    columns: Sequence[str], cells: Sequence[str], latitude: int, longitude: int
+) -> dict[str, Any] | None:
+    """A row as a GeoJSON Point feature with its cells as properties, the cells at `latitude`
+    and `longitude` giving the point; None when they are not valid coordinates."""
+    lat = _coordinate(cells[latitude], 90)
+    lon = _coordinate(cells[longitude], 180)
+    if lat is None or lon is None:
+        return None
+    return {
+        "type": "Feature",
+        # RFC 7946: a position is [longitude, latitude].
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": dict(zip(columns, cells, strict=True)),
+    }
+
+
 def render_geojson(columns: Sequence[str], table: Sequence[Sequence[str]]) -> tuple[bytes, int]:
     """The GeoJSON file and how many features it has."""
     latitude, longitude = columns.index("緯度"), columns.index("経度")
-    features = []
-    for cells in table:
-        lat = _coordinate(cells[latitude], 90)
-        lon = _coordinate(cells[longitude], 180)
-        if lat is None or lon is None:
-            continue
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": dict(zip(columns, cells, strict=True)),
-            }
-        )
+    features = [
+        feature
+        for cells in table
+        if (feature := point_feature(columns, cells, latitude, longitude)) is not None
+    ]
     collection = {"type": "FeatureCollection", "features": features}
     content = json.dumps(collection, ensure_ascii=False, indent=2) + "\n"
     return content.encode("utf-8"), len(features)
@@ -208,9 +217,10 @@ def _create_dataset(
                 "更新しています。"
             ) % {"title": titles[language]}
             if standard is not None:
+                standard_title = standard.title_en if language == "en" else standard.title
                 descriptions[language] += " " + _(
                     "項目はデジタル庁の自治体標準オープンデータセット「%(standard)s」に沿っています。"
-                ) % {"standard": standard.title}
+                ) % {"standard": standard_title or standard.title}
     tags = [STANDARD_TAG, titles["ja"]]
     if standard is not None:
         tags.append(standard.title)

@@ -59,6 +59,19 @@ SORT_FIELDS = {
     "title_string": "title",
     "id": "pk",
 }
+# The media type of each file format, as the downloads, the CKAN API and DCAT give it.
+MEDIA_TYPES: dict[str, str] = {
+    Resource.Format.CSV: "text/csv",
+    Resource.Format.JSON: "application/json",
+    Resource.Format.GEOJSON: "application/geo+json",
+    Resource.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# Each licence's own URI, as the CKAN API (license_url) and DCAT (dct:license) give it.
+LICENCE_URLS: dict[str, str] = {
+    Licence.CC_BY_4: "https://creativecommons.org/licenses/by/4.0/",
+    Licence.CC0: "https://creativecommons.org/publicdomain/zero/1.0/",
+    Licence.PDL: "https://www.digital.go.jp/resources/open_data/public_data_license_v1.0",
+}
 # How much a word found in each kind of text counts towards a dataset's rank.
 TITLE_WEIGHT, KEYWORD_WEIGHT, TEXT_WEIGHT = 3, 2, 1
 # The marks closing the titles and the keywords part of `Dataset.search_text`. str.split() takes
@@ -321,7 +334,8 @@ def _relevance(words: list[str]) -> Expression:
     return score
 
 
-def _localised(japanese: str, english: str) -> str:
+def localised(japanese: str, english: str) -> str:
+    """The English text on English pages when there is one; Japanese otherwise."""
     return english if english and (get_language() or "ja").startswith("en") else japanese
 
 
@@ -332,7 +346,7 @@ def _facet(field: str, datasets: QuerySet[Dataset], limit: int) -> list[FacetIte
         items = [
             FacetItem(
                 row["group__name"],
-                _localised(row["group__title"], row["group__title_en"]),
+                localised(row["group__title"], row["group__title_en"]),
                 row["n"],
             )
             for row in Dataset.groups.through.objects.filter(dataset__in=ids)
@@ -352,7 +366,7 @@ def _facet(field: str, datasets: QuerySet[Dataset], limit: int) -> list[FacetIte
         items = [
             FacetItem(
                 row["department__code"],
-                _localised(row["department__name"], row["department__name_en"]),
+                localised(row["department__name"], row["department__name_en"]),
                 row["n"],
             )
             for row in Dataset.objects.filter(pk__in=ids)
@@ -398,4 +412,4 @@ def _standard_title(code: str) -> str:
         standard = standard_dataset(code)
     except KeyError:
         return code
-    return _localised(standard.title, standard.title_en)
+    return localised(standard.title, standard.title_en)

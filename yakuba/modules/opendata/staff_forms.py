@@ -12,11 +12,13 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yakuba.core.standard_datasets import STANDARD_DATASETS
 from yakuba.modules.opendata import queries
 from yakuba.modules.opendata.models import Dataset, Group, Resource
+from yakuba.modules.opendata.services import EDITABLE_FIELDS
 from yakuba.modules.opendata.uploads import UPLOAD_MAX_BYTES
 from yakuba.platform.accounts.models import Department
 
@@ -87,24 +89,8 @@ class DatasetForm(forms.ModelForm[Dataset]):
 
     class Meta:
         model = Dataset
-        fields = [
-            "name",
-            "title",
-            "title_en",
-            "description",
-            "description_en",
-            "department",
-            "groups",
-            "licence",
-            "frequency",
-            "spatial",
-            "temporal_start",
-            "temporal_end",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "standard",
-        ]
+        # What the service sets (tags are typed as text, below); field_order places them.
+        fields = [*EDITABLE_FIELDS, "groups"]
         widgets = {
             "groups": forms.CheckboxSelectMultiple,
             "temporal_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -163,11 +149,6 @@ class UploadForm(forms.Form):
 
     file = forms.FileField(
         label=_("ファイル"),
-        help_text=_(
-            "CSV（UTF-8またはShift_JIS）、Excel（.xlsx）、JSON、GeoJSONのファイル。"
-            "%(megabytes)d MBまで。"
-        )
-        % {"megabytes": UPLOAD_MAX_BYTES // (1024 * 1024)},
         error_messages={
             "required": _("ファイルを選んでください。"),
             "empty": _("ファイルが空です。"),
@@ -181,6 +162,12 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Filled in here, in the language of the request: a lazy text filled in at import would
+        # be fixed in the language active then.
+        self.fields["file"].help_text = gettext(
+            "CSV（UTF-8またはShift_JIS）、Excel（.xlsx）、JSON、GeoJSONのファイル。"
+            "%(megabytes)d MBまで。"
+        ) % {"megabytes": UPLOAD_MAX_BYTES // (1024 * 1024)}
         self._resources = {str(resource.pk): resource for resource in resources}
         choice = self.fields["resource"]
         assert isinstance(choice, forms.ChoiceField)  # noqa: S101 - declared above

@@ -74,10 +74,6 @@ def _dataset(pk: Any) -> Dataset:
     return get_object_or_404(Dataset.objects.select_related("department"), pk=pk)
 
 
-def _can_take_files(dataset: Dataset) -> bool:
-    return not dataset.source and dataset.state != Dataset.State.DELETED
-
-
 # --- the list ------------------------------------------------------------------------------------
 
 
@@ -189,7 +185,7 @@ def dataset_detail(request: HttpRequest, pk: Any) -> HttpResponse:
             "uploads": dataset.uploads.select_related("resource", "published_version")[
                 :RECENT_UPLOADS
             ],
-            "can_take_files": _can_take_files(dataset),
+            "can_take_files": uploads.can_take_files(dataset),
             "can_publish": dataset.state == Dataset.State.DRAFT and has_files,
             "has_files": has_files,
             "breadcrumbs": _crumbs((dataset.title, None)),
@@ -304,14 +300,17 @@ def upload_new(request: HttpRequest, pk: Any) -> HttpResponse:
         {
             "dataset": dataset,
             "form": form,
-            "can_take_files": _can_take_files(dataset),
+            "can_take_files": uploads.can_take_files(dataset),
             "standard": STANDARD_DATASETS.get(dataset.standard),
             "breadcrumbs": _dataset_crumbs(dataset, (_("ファイルを取り込む"), None)),
         },
     )
 
 
-ENCODING_NAMES = {"utf-8-sig": "UTF-8（BOM付き）", "utf-8": "UTF-8", "cp932": "Shift_JIS"}
+def _encoding_name(encoding: str) -> str:
+    """The name staff know a file's encoding (文字コード) by, as Excel and Notepad call it."""
+    names = {"utf-8-sig": _("UTF-8（BOM付き）"), "utf-8": "UTF-8", "cp932": "Shift_JIS"}
+    return names.get(encoding, encoding)
 
 
 def _column_type_names() -> dict[str, str]:
@@ -341,7 +340,7 @@ class Column:
 
 def _upload(dataset: Dataset, upload_id: int) -> Upload:
     return get_object_or_404(
-        Upload.objects.select_related("resource", "published_version", "created_by"),
+        Upload.objects.select_related("dataset", "resource", "published_version", "created_by"),
         dataset=dataset,
         pk=upload_id,
     )
@@ -356,12 +355,8 @@ def _check_page(
     is_table = uploads.upload_format(upload) in (Resource.Format.CSV, Resource.Format.XLSX)
     header, rows = uploads.preview_rows(upload) if is_table else ([], [])
     type_names = _column_type_names()
-    errors = sum(1 for problem in upload.problems if not problem["is_warning"])
-    publishable = (
-        not uploads.has_errors(upload)
-        and upload.published_version_id is None
-        and _can_take_files(dataset)
-    )
+    errors = uploads.error_count(upload)
+    publishable = uploads.can_publish(upload)
     if form is None and publishable:
         form = PublishUploadForm(
             is_new_resource=upload.resource is None,
@@ -375,7 +370,7 @@ def _check_page(
             "upload": upload,
             "format": uploads.upload_format(upload),
             "is_table": is_table,
-            "encoding": ENCODING_NAMES.get(upload.encoding, upload.encoding),
+            "encoding": _encoding_name(upload.encoding),
             "standard": STANDARD_DATASETS.get(upload.standard),
             "error_count": errors,
             "warning_count": len(upload.problems) - errors,

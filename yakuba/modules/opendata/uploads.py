@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -46,7 +45,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yakuba.core.standard_datasets import STANDARD_DATASETS, ColumnType
-from yakuba.modules.opendata import services
+from yakuba.modules.opendata import generate, services
 from yakuba.modules.opendata.models import Dataset, Resource, ResourceVersion, Upload
 from yakuba.modules.opendata.tabular import MAX_FILE_BYTES, Row, TableError, read_table
 from yakuba.modules.opendata.validation import CheckResult, validate
@@ -54,6 +53,7 @@ from yakuba.modules.opendata.validation import CheckResult, validate
 # As much as the reader takes (about 580,000 rows of a 30-column standard file). Publishing
 # streams through temporary files, so memory does not grow with the file.
 UPLOAD_MAX_BYTES = MAX_FILE_BYTES
+JSON_MAX_BYTES = 30 * 1024 * 1024
 PREVIEW_ROWS = 20
 
 # The stored upload's name ends in what its content turned out to be, which decides its format.
@@ -74,9 +74,30 @@ def upload_format(upload: Upload) -> str:
     return FORMAT_BY_SUFFIX[PurePath(upload.file.name).suffix.lower()]
 
 
+def error_count(upload: Upload) -> int:
+    """How many of the upload's problems are errors (誤り); the others are warnings (注意)."""
+    return sum(1 for problem in upload.problems if not problem["is_warning"])
+
+
 def has_errors(upload: Upload) -> bool:
     """Whether anything keeps the upload from being published (warnings do not)."""
-    return any(not problem["is_warning"] for problem in upload.problems)
+    return error_count(upload) > 0
+
+
+def can_take_files(dataset: Dataset) -> bool:
+    """Whether staff may upload files to the dataset: not to a tombstone, nor to a dataset whose
+    files the platform generates."""
+    return not dataset.source and dataset.state != Dataset.State.DELETED
+
+
+def can_publish(upload: Upload) -> bool:
+    """Whether a checked upload can be published now: no errors, not published already, and its
+    dataset still takes files."""
+    return (
+        not has_errors(upload)
+        and upload.published_version_id is None
+        and can_take_files(upload.dataset)
+    )
 
 
 def _refuse(message: str) -> ValidationError:
@@ -119,6 +140,12 @@ def check_upload(
         problems = _problem_records(result)
         problem_count, row_count = result.problem_count, result.row_count
     elif suffix in (".json", ".geojson"):
+        if file.size > JSON_MAX_BYTES:
+            # A JSON file is parsed whole, and parsing takes several times its size in memory.
+            raise _refuse(
+                _("JSONファイルが大きすぎます（上限は%(megabytes)d MBです）。CSVにしてください。")
+                % {"megabytes": JSON_MAX_BYTES // (1024 * 1024)}
+            )
         stored_suffix, encoding = suffix, "utf-8"
         row_count = _check_json(file, is_geojson=suffix == ".geojson")
         columns, problems, problem_count = [], [], 0
@@ -215,7 +242,12 @@ def _check_json(file: IO[bytes], *, is_geojson: bool) -> int:
         ) from None
     if is_geojson:
         features = data.get("features") if isinstance(data, dict) else None
-        if data.get("type") != "FeatureCollection" or not isinstance(features, list):
+        # Every feature an object too: the town map reads each one's properties.
+        if (
+            not isinstance(features, list)
+            or data.get("type") != "FeatureCollection"
+            or not all(isinstance(feature, dict) for feature in features)
+        ):
             raise _refuse(
                 _(
                     "GeoJSONの「FeatureCollection」ではありません。"
@@ -353,14 +385,6 @@ def _coordinates(upload: Upload) -> tuple[int, int] | None:
     return None
 
 
-def _coordinate(text: str, limit: float) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and -limit <= value <= limit else None
-
-
 def _write_table(
     header: list[str],
     rows: Iterator[Row],
@@ -382,15 +406,9 @@ def _write_table(
         writer.writerow(row)
         if coordinates is None:
             continue
-        latitude = _coordinate(row[coordinates[0]].strip(), 90)
-        longitude = _coordinate(row[coordinates[1]].strip(), 180)
-        if latitude is None or longitude is None:
+        feature = generate.point_feature(header, row, *coordinates)
+        if feature is None:
             continue
-        feature = {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
-            "properties": dict(zip(header, row, strict=True)),
-        }
         points.write((",\n" if features else "") + json.dumps(feature, ensure_ascii=False))
         features += 1
     points.write("\n]}\n")

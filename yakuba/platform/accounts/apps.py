@@ -40,7 +40,7 @@ class AccountsConfig(AppConfig):
                     OpenDataset(
                         code="accounts.population_by_area_age",
                         title=_("地域・年齢別人口"),
-                        build_rows=opendata.build_population_rows,
+                        build_rows=opendata.population_rows,
                         standard=opendata.STANDARD,
                         # The residents who signed up, not the 住民基本台帳: staff publish it.
                         publish_automatically=False,

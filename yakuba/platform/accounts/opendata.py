@@ -280,7 +280,3 @@ def _lines(
         counted.append(UNRECORDED_SEX)
     lines += [Line(None, tuple((code, column) for code in districts)) for column in counted]
     return lines
-
-
-def build_population_rows() -> list[dict[str, Any]]:
-    return population_rows()

@@ -12,7 +12,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -589,3 +591,40 @@ def test_a_layer_that_cannot_be_read_is_reported_in_the_list(
 
     assert "壊れた地図" in page
     assert "この情報は今は読み込めません" in page
+
+
+def test_a_geojson_file_with_features_that_are_not_objects_still_shows_the_map(
+    client: Client, department: Department
+) -> None:
+    collection = {**GEOJSON, "features": ["x", 1, None, [], *GEOJSON["features"]]}
+    make_dataset(
+        department,
+        "benches",
+        title="ベンチの場所",
+        content=json.dumps(collection).encode(),
+        file_format=Resource.Format.GEOJSON,
+    )
+
+    response = client.get(reverse("opendata:map"))
+
+    assert response.status_code == 200
+    assert "鳥の海ベンチ" in text_of(response)
+
+
+def test_the_map_takes_the_same_number_of_queries_for_more_geojson_datasets(
+    client: Client, department: Department
+) -> None:
+    def queries_for_the_map() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("opendata:map")).status_code == 200
+        return len(captured)
+
+    content = json.dumps(GEOJSON).encode()
+    make_dataset(department, "benches-1", content=content, file_format=Resource.Format.GEOJSON)
+    one = queries_for_the_map()
+    for number in (2, 3, 4):
+        make_dataset(
+            department, f"benches-{number}", content=content, file_format=Resource.Format.GEOJSON
+        )
+
+    assert queries_for_the_map() == one

@@ -109,6 +109,15 @@ def test_a_generated_dataset_is_created_published_and_tagged_for_harvesters(
     assert sorted(dataset.resources.values_list("format", flat=True)) == ["CSV", "GeoJSON", "JSON"]
 
 
+def test_the_english_description_names_the_standard_in_english(
+    aed: tuple[OpenDataset, AedRows],
+) -> None:
+    dataset = generate.refresh_dataset(aed[0])
+    assert dataset is not None
+    assert AED.title_en in dataset.description_en
+    assert f"「{AED.title}」" not in dataset.description_en
+
+
 def test_the_csv_has_a_bom_crlf_and_exactly_the_standards_header(
     aed: tuple[OpenDataset, AedRows],
 ) -> None:

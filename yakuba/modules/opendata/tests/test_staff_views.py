@@ -14,9 +14,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from yakuba.modules.opendata import uploads
 from yakuba.modules.opendata.models import Dataset, Resource, ResourceVersion, Tag, Upload
+from yakuba.modules.opendata.staff_forms import UploadForm
 from yakuba.modules.opendata.tests.factories import DatasetFactory, GroupFactory, ResourceFactory
 from yakuba.platform.accounts.models import Department, User
 from yakuba.platform.accounts.tests.factories import StaffFactory, UserFactory
@@ -398,6 +400,8 @@ def test_a_geojson_is_published_as_it_is(staff: Client, aed: Dataset) -> None:
         ("aed.csv", "名称\n".encode("utf-16"), "UTF-16"),
         ("aed.json", b"{not json", "JSONとして読めません"),
         ("aed.geojson", b'{"type": "Feature"}', "FeatureCollection"),
+        ("aed.geojson", b"[1, 2]", "FeatureCollection"),
+        ("aed.geojson", b'{"type": "FeatureCollection", "features": [1]}', "FeatureCollection"),
     ],
 )
 def test_unreadable_files_are_refused_and_nothing_is_kept(
@@ -416,6 +420,15 @@ def test_a_file_too_large_is_refused(
     monkeypatch.setattr(uploads, "UPLOAD_MAX_BYTES", 100)
     response = upload(staff, aed, csv_file(GOOD_AED))
     assert "ファイルが大きすぎます" in page_text(response)
+    assert not Upload.objects.exists()
+
+
+def test_a_json_file_larger_than_json_files_may_be_is_refused(
+    staff: Client, aed: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(uploads, "JSON_MAX_BYTES", 10)
+    response = upload(staff, aed, SimpleUploadedFile("aed.json", b'[{"a": 1}, {"a": 2}]'))
+    assert "JSONファイルが大きすぎます" in page_text(response)
     assert not Upload.objects.exists()
 
 
@@ -479,3 +492,12 @@ def test_deleting_needs_a_reason_and_leaves_a_tombstone(staff: Client, aed: Data
     assert Client().get(reverse("opendata:dataset", args=[aed.name])).status_code == 410
     assert upload(staff, aed, csv_file(GOOD_AED)).status_code == 200
     assert not Upload.objects.exists()
+
+
+def test_the_upload_help_is_in_the_language_of_the_page() -> None:
+    with translation.override("en"):
+        english = str(UploadForm(resources=Resource.objects.none()).fields["file"].help_text)
+    with translation.override("ja"):
+        japanese = str(UploadForm(resources=Resource.objects.none()).fields["file"].help_text)
+    assert "up to" in english
+    assert "MBまで" in japanese
