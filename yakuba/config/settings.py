@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "yakuba.platform.notify",
     "yakuba.modules.reports",
     "yakuba.modules.opendata",
+    "yakuba.modules.procedures",
 ]
 
 MIDDLEWARE = [
@@ -360,3 +361,12 @@ REPORTS_RATE_LIMITS = {
     "account": int(os.environ.get("REPORTS_RATE_LIMIT_ACCOUNT", "10")),
     "ip": int(os.environ.get("REPORTS_RATE_LIMIT_IP", "20")),
 }
+
+# Procedures: the town's certificate and private key (PEM) that sign the PDF copy of each filed
+# application (申請の控え). `manage.py procedures_signing_certificate` makes a self-signed demo pair.
+PROCEDURES_SIGNING_CERT = Path(
+    os.environ.get("PROCEDURES_SIGNING_CERT", VAR_DIR / "signing" / "town-certificate.pem")
+)
+PROCEDURES_SIGNING_KEY = Path(
+    os.environ.get("PROCEDURES_SIGNING_KEY", VAR_DIR / "signing" / "town-key.pem")
+)

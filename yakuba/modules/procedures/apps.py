@@ -1,0 +1,71 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProceduresConfig(AppConfig):
+    name = "yakuba.modules.procedures"
+    label = "procedures"
+    verbose_name = _("オンライン申請")
+
+    def ready(self) -> None:
+        from yakuba.core.registry import (
+            MenuEntry,
+            ModuleEntry,
+            NotificationKind,
+            Permission,
+            register,
+        )
+        from yakuba.modules.procedures import demo
+
+        register(
+            ModuleEntry(
+                app_label=self.label,
+                title=self.verbose_name,
+                resident_menu=(
+                    MenuEntry(
+                        label=_("手続きをオンラインで申請する"),
+                        url_name="procedures:catalogue",
+                        description=_(
+                            "児童手当、保育園、介護保険、証明書など。役場に行かずに申請できます"
+                        ),
+                        icon="document",
+                    ),
+                    MenuEntry(
+                        label=_("あなたの申請"),
+                        url_name="procedures:mine",
+                        description=_("申請した手続きの状況、町からの連絡、控えのPDF"),
+                        icon="document",
+                    ),
+                ),
+                permissions=(
+                    Permission("view_submission", _("担当課の申請を見る")),
+                    Permission("change_submission", _("申請を処理する")),
+                    Permission("change_procedure", _("手続きと様式を編集する")),
+                ),
+                notification_kinds=(
+                    NotificationKind(
+                        "procedures.received",
+                        _("申請の受付"),
+                        subject=_("「((procedure))」の申請を受け付けました（((receipt))）"),
+                        body=_(
+                            "((氏名))様\n「((procedure))」の申請を受け付けました。受付番号は"
+                            "((receipt))です。\n状況と申請の控え（PDF）は、下のリンクから"
+                            "見られます。"
+                        ),
+                    ),
+                    NotificationKind(
+                        "procedures.updated",
+                        _("申請の状況の変化"),
+                        subject=_("申請（((receipt))）の状況: ((status))"),
+                        body=_(
+                            "((氏名))様\n「((procedure))」の申請（((receipt))）の状況が"
+                            "「((status))」になりました。\n\n((message))"
+                        ),
+                    ),
+                ),
+                urls="yakuba.modules.procedures.urls",
+                url_prefix="procedures/",
+                load_demo=demo.load_demo,
+                order=100,
+            )
+        )
