@@ -37,38 +37,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit, urlunsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # The stored copies of the file are as large as it is: a folder made here is removed at the end.
 OWN_VAR_DIR = "YAKUBA_VAR_DIR" not in os.environ
-os.environ.setdefault("YAKUBA_VAR_DIR", tempfile.mkdtemp(prefix="yakuba-bench-"))
-os.environ.setdefault("STATIC_ROOT", os.path.join(os.environ["YAKUBA_VAR_DIR"], "static"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yakuba.config.settings")
-os.environ["DEBUG"] = "false"
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fresh_django  # noqa: E402
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-IS_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
-
-
-def _recreate_postgres_database(*, drop_only: bool = False) -> None:
-    import psycopg
-
-    parts = urlsplit(DATABASE_URL)
-    url, name = urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-
-if IS_POSTGRES:
-    _recreate_postgres_database()
-
-import django  # noqa: E402
-
-django.setup()
+fresh_django.setup()
 
 import psutil  # noqa: E402
 from django.core.files import File  # noqa: E402
@@ -394,9 +369,7 @@ def main() -> None:
         )
     finally:
         shutil.rmtree(folder)
-        if IS_POSTGRES:
-            connection.close()
-            _recreate_postgres_database(drop_only=True)
+        fresh_django.drop_database()
         if OWN_VAR_DIR:
             shutil.rmtree(os.environ["YAKUBA_VAR_DIR"])
 

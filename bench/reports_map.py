@@ -17,45 +17,19 @@ the staff statistics (`stats.report_statistics`, the last 12 months).
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("YAKUBA_VAR_DIR", tempfile.mkdtemp(prefix="yakuba-bench-"))
-os.environ.setdefault("STATIC_ROOT", os.path.join(os.environ["YAKUBA_VAR_DIR"], "static"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yakuba.config.settings")
-os.environ["DEBUG"] = "false"
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fresh_django
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-IS_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
-
-
-def _recreate_postgres_database(*, drop_only: bool = False) -> None:
-    import psycopg
-
-    parts = urlsplit(DATABASE_URL)
-    url, name = urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-
-if IS_POSTGRES:
-    _recreate_postgres_database()
-
-import django  # noqa: E402
-
-django.setup()
+fresh_django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -228,7 +202,7 @@ PROPOSED_INDEX = Index(
 
 
 def explain_list(**filters: str) -> None:
-    options: dict[str, Any] = {"analyze": True, "buffers": True} if IS_POSTGRES else {}
+    options: dict[str, Any] = {"analyze": True, "buffers": True} if fresh_django.IS_POSTGRES else {}
     print(queries.public_list(**filters)[:20].explain(**options))
 
 
@@ -240,7 +214,7 @@ def explain(bbox: str, zoom: int, **filters: str) -> None:
         .filter(latitude__isnull=False, longitude__isnull=False)
         .filter(latitude__range=(south, north), longitude__range=(west, east))
     )
-    options: dict[str, Any] = {"analyze": True, "buffers": True} if IS_POSTGRES else {}
+    options: dict[str, Any] = {"analyze": True, "buffers": True} if fresh_django.IS_POSTGRES else {}
     if zoom < queries.CLUSTER_BELOW_ZOOM:
         print(queries.cluster_groups(reports, zoom=zoom).explain(**options))
         return
@@ -342,9 +316,7 @@ def main() -> None:
             width, height, zoom = ZOOMS["whole town (z13)"]
             explain(_viewport(generator, width, height), zoom, status="open", category="pothole")
     finally:
-        if IS_POSTGRES:
-            connection.close()
-            _recreate_postgres_database(drop_only=True)
+        fresh_django.drop_database()
 
 
 if __name__ == "__main__":
