@@ -370,3 +370,8 @@ PROCEDURES_SIGNING_CERT = Path(
 PROCEDURES_SIGNING_KEY = Path(
     os.environ.get("PROCEDURES_SIGNING_KEY", VAR_DIR / "signing" / "town-key.pem")
 )
+# Who collects a filed application's fee: the counter until the payments module provides another
+# `procedures.payments.FeeCollector`.
+PROCEDURES_FEE_COLLECTOR = os.environ.get(
+    "PROCEDURES_FEE_COLLECTOR", "yakuba.modules.procedures.payments.CounterCollector"
+)

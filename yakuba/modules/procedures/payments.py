@@ -21,8 +21,6 @@ from django.utils.module_loading import import_string
 if TYPE_CHECKING:
     from yakuba.modules.procedures.models import Submission
 
-DEFAULT_COLLECTOR = "yakuba.modules.procedures.payments.CounterCollector"
-
 
 class FeeCollector(Protocol):
     """Requests payment of a filed submission's fee (`submission.fee_amount` yen, above zero).
@@ -45,6 +43,5 @@ class CounterCollector:
 
 def fee_collector() -> FeeCollector:
     """The collector the town configured (`PROCEDURES_FEE_COLLECTOR`)."""
-    path = getattr(settings, "PROCEDURES_FEE_COLLECTOR", DEFAULT_COLLECTOR)
-    collector: FeeCollector = import_string(path)()
+    collector: FeeCollector = import_string(settings.PROCEDURES_FEE_COLLECTOR)()
     return collector
