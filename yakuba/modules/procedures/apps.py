@@ -37,6 +37,26 @@ class ProceduresConfig(AppConfig):
                         icon="document",
                     ),
                 ),
+                staff_menu=(
+                    MenuEntry(
+                        label=_("申請の処理"),
+                        url_name="procedures:staff_queue",
+                        permission="procedures.view_submission",
+                        description=_(
+                            "担当課に届いた申請の一覧、審査、補正依頼、申請者への連絡、CSV・Excel"
+                        ),
+                        icon="document",
+                    ),
+                    MenuEntry(
+                        label=_("手続きと様式"),
+                        url_name="procedures:builder_list",
+                        permission="procedures.change_procedure",
+                        description=_(
+                            "手続きの様式をコードなしで作る・直す、プレビュー、公開、他の町との共有"
+                        ),
+                        icon="document",
+                    ),
+                ),
                 permissions=(
                     Permission("view_submission", _("担当課の申請を見る")),
                     Permission("change_submission", _("申請を処理する")),
@@ -65,6 +85,8 @@ class ProceduresConfig(AppConfig):
                 ),
                 urls="yakuba.modules.procedures.urls",
                 url_prefix="procedures/",
+                api_router="yakuba.modules.procedures.api.router",
+                api_prefix="procedures",
                 load_demo=demo.load_demo,
                 order=100,
             )

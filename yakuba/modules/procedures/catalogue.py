@@ -64,6 +64,24 @@ class CatalogueError(Exception):
     """A catalogue file that cannot be loaded; the message starts with the file's name."""
 
 
+class ProcedureFileError(ValueError):
+    """A procedure file (a catalogue file or one shared by another town) with mistakes;
+    `messages` has one plain Japanese sentence per mistake."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class ProcedureFile:
+    """A checked procedure file: the procedure's settings (`department` as the file wrote it)
+    and its form definition."""
+
+    settings: dict[str, Any]
+    form: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class _Entry:
     path: Path
@@ -96,30 +114,57 @@ def _read(path: Path) -> _Entry:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _error(path, _("JSONとして読めません（%(error)s）。") % {"error": error}) from error
-    if not isinstance(data, dict) or set(data) != {"procedure", "form"}:
-        raise _error(path, _("「procedure」と「form」の二つだけを持つオブジェクトにしてください。"))
+    try:
+        checked = read_procedure_file(data)
+        if not isinstance(checked.settings["department"], str):
+            raise ProcedureFileError([_("「department」は課のコードにしてください。")])
+    except ProcedureFileError as error:
+        raise _error(path, "\n".join(error.messages)) from error
+    if checked.settings["code"] != path.stem:
+        raise _error(
+            path, _("ファイル名とcode（「%(code)s」）を同じにしてください。") % checked.settings
+        )
+    return _Entry(path=path, settings=checked.settings, form=checked.form)
+
+
+def read_procedure_file(data: Any, *, extra_keys: frozenset[str] = frozenset()) -> ProcedureFile:
+    """Check a procedure file read from JSON: ``{"procedure": {...}, "form": {...}}`` (plus
+    `extra_keys` at the top, which the caller checks). The settings must have every key the
+    catalogue writes, with values the module knows; the form must pass `formdef.parse`.
+    Raises `ProcedureFileError`."""
+    if not isinstance(data, dict) or set(data) - extra_keys != {"procedure", "form"}:
+        raise ProcedureFileError(
+            [_("「procedure」と「form」の二つだけを持つオブジェクトにしてください。")]
+            if not extra_keys
+            else [
+                _("「procedure」「form」と %(keys)s だけを持つオブジェクトにしてください。")
+                % _keys(sorted(extra_keys))
+            ]
+        )
     settings, form = data["procedure"], data["form"]
     if not isinstance(settings, dict):
-        raise _error(path, _("「procedure」はオブジェクトにしてください。"))
+        raise ProcedureFileError([_("「procedure」はオブジェクトにしてください。")])
     missing = sorted(REQUIRED_KEYS - set(settings))
     unknown = sorted(set(settings) - REQUIRED_KEYS - OPTIONAL_KEYS)
     if missing:
-        raise _error(path, _("「procedure」に次の項目がありません: %(keys)s") % _keys(missing))
+        raise ProcedureFileError(
+            [_("「procedure」に次の項目がありません: %(keys)s") % _keys(missing)]
+        )
     if unknown:
-        raise _error(path, _("「procedure」に知らない項目があります: %(keys)s") % _keys(unknown))
-    if settings["code"] != path.stem:
-        raise _error(path, _("ファイル名とcode（「%(code)s」）を同じにしてください。") % settings)
-    _check_choices(path, settings)
+        raise ProcedureFileError(
+            [_("「procedure」に知らない項目があります: %(keys)s") % _keys(unknown)]
+        )
+    _check_choices(settings)
     try:
         formdef.parse(form)
     except formdef.DefinitionError as error:
-        raise _error(path, "\n".join(error.messages)) from error
+        raise ProcedureFileError(error.messages) from error
     if settings["fee_kind"] != FeeKind.NONE and "fee" not in form:
-        raise _error(path, _("手数料がある手続きは、様式に「fee」を書いてください。"))
-    return _Entry(path=path, settings=settings, form=form)
+        raise ProcedureFileError([_("手数料がある手続きは、様式に「fee」を書いてください。")])
+    return ProcedureFile(settings=settings, form=form)
 
 
-def _check_choices(path: Path, settings: dict[str, Any]) -> None:
+def _check_choices(settings: dict[str, Any]) -> None:
     """The values the model keeps as plain JSON must still be ones the module knows."""
     lists = {
         "life_events": LifeEvent.values,
@@ -129,15 +174,36 @@ def _check_choices(path: Path, settings: dict[str, Any]) -> None:
     for name, allowed in lists.items():
         values = settings[name]
         if not isinstance(values, list) or any(value not in allowed for value in values):
-            raise _error(
-                path,
-                _("「%(name)s」は次の値のリストにしてください: %(allowed)s")
-                % {"name": name, "allowed": ", ".join(allowed)},
+            raise ProcedureFileError(
+                [
+                    _("「%(name)s」は次の値のリストにしてください: %(allowed)s")
+                    % {"name": name, "allowed": ", ".join(allowed)}
+                ]
             )
     if not settings["applicant_kinds"]:
-        raise _error(path, _("「applicant_kinds」を一つ以上書いてください。"))
+        raise ProcedureFileError([_("「applicant_kinds」を一つ以上書いてください。")])
     if settings["statuses"][:1] != [Status.RECEIVED]:
-        raise _error(path, _("「statuses」は受付（received）から始めてください。"))
+        raise ProcedureFileError([_("「statuses」は受付（received）から始めてください。")])
+
+
+def apply_settings(
+    procedure: Procedure, settings: dict[str, Any], department: Department
+) -> list[str]:
+    """Give `procedure` a file's settings (all but `code`) and `department`, checked as the
+    model checks them (lengths, choices); returns the names of the settings that changed.
+    Raises `ProcedureFileError`; nothing is saved here."""
+    values = {key: value for key, value in settings.items() if key != "code"}
+    values["department"] = department
+    changed = [key for key, value in values.items() if getattr(procedure, key, None) != value]
+    for key in changed:
+        setattr(procedure, key, values[key])
+    try:
+        procedure.full_clean()
+    except ValidationError as error:
+        raise ProcedureFileError(
+            [f"{field}: {' '.join(texts)}" for field, texts in error.message_dict.items()]
+        ) from error
+    return changed
 
 
 def _check_codes_unique(entries: list[_Entry]) -> None:
@@ -167,23 +233,17 @@ def _departments(entries: list[_Entry]) -> dict[str, Department]:
 
 
 def _save_procedure(entry: _Entry, departments: dict[str, Department]) -> Procedure:
-    values = {key: value for key, value in entry.settings.items() if key != "code"}
-    values["department"] = departments[values["department"]]
+    department = departments[entry.settings["department"]]
     procedure = Procedure.objects.filter(code=entry.settings["code"]).first()
+    is_new = procedure is None
     if procedure is None:
-        procedure = Procedure(code=entry.settings["code"], is_published=True, **values)
-    else:
-        changed = [key for key, value in values.items() if getattr(procedure, key) != value]
-        if not changed:
-            return procedure
-        for key in changed:
-            setattr(procedure, key, values[key])
+        procedure = Procedure(code=entry.settings["code"], is_published=True)
     try:
-        procedure.full_clean()
-    except ValidationError as error:
-        messages = [f"{field}: {' '.join(texts)}" for field, texts in error.message_dict.items()]
-        raise _error(entry.path, "\n".join(messages)) from error
-    procedure.save()
+        changed = apply_settings(procedure, entry.settings, department)
+    except ProcedureFileError as error:
+        raise _error(entry.path, "\n".join(error.messages)) from error
+    if is_new or changed:
+        procedure.save()
     return procedure
 
 
@@ -212,4 +272,12 @@ def _keys(keys: list[str]) -> dict[str, str]:
     return {"keys": ", ".join(keys)}
 
 
-__all__ = ["CATALOGUE_DIR", "CatalogueError", "load_catalogue"]
+__all__ = [
+    "CATALOGUE_DIR",
+    "CatalogueError",
+    "ProcedureFile",
+    "ProcedureFileError",
+    "apply_settings",
+    "load_catalogue",
+    "read_procedure_file",
+]

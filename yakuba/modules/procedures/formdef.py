@@ -330,6 +330,8 @@ class FormDefinition:
     sections: tuple[Section, ...]
     fee: Fee | None = None
     source: Source | None = None
+    # How applications from マイナポータル map onto this form (mynaportal.py reads and checks it).
+    mynaportal: Mapping[str, Any] | None = None
 
     def section(self, key: str) -> Section:
         return next(item for item in self.sections if item.key == key)
@@ -349,6 +351,8 @@ class FormDefinition:
             data["fee"] = self.fee.to_json()
         if self.source is not None:
             data["source"] = self.source.to_json()
+        if self.mynaportal is not None:
+            data["mynaportal"] = dict(self.mynaportal)
         return data
 
 
@@ -403,7 +407,7 @@ class _Parser:
             return None
         if data.get("format") != FORMAT:
             self.error("", _("「format」は「%(format)s」にしてください。") % {"format": FORMAT})
-        unknown = set(data) - {"format", "sections", "fee", "source"}
+        unknown = set(data) - {"format", "sections", "fee", "source", "mynaportal"}
         for name in sorted(unknown):
             self.error("", _("「%(name)s」という設定はありません。") % {"name": name})
         sections_data = data.get("sections")
@@ -418,7 +422,13 @@ class _Parser:
                 sections.append(section)
         fee = self.fee(data.get("fee"), sections) if "fee" in data else None
         source = self.source(data.get("source")) if "source" in data else None
-        return FormDefinition(sections=tuple(sections), fee=fee, source=source)
+        mynaportal = data.get("mynaportal")
+        if mynaportal is not None and not isinstance(mynaportal, Mapping):
+            self.error("", _("「mynaportal」はJSONのオブジェクトにしてください。"))
+            mynaportal = None
+        return FormDefinition(
+            sections=tuple(sections), fee=fee, source=source, mynaportal=mynaportal
+        )
 
     def section(
         self, data: Any, index: int, seen: set[str], earlier: list[Section]

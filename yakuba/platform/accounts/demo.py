@@ -63,6 +63,11 @@ ROLES: dict[str, list[str]] = {
     ],
     "通報対応": ["reports.view_report", "reports.change_report", "reports.add_open311client"],
     "オープンデータ担当": ["opendata.change_dataset"],
+    "申請処理": [
+        "procedures.view_submission",
+        "procedures.change_submission",
+        "procedures.change_procedure",
+    ],
 }
 
 # (email, department, display name, title, roles, superuser)
@@ -72,7 +77,7 @@ NAMED_STAFF = [
         "chomin",
         "窓口 一郎",
         "主事",
-        ["窓口担当", "場所管理", "通知担当", "通報対応", "オープンデータ担当"],
+        ["窓口担当", "場所管理", "通知担当", "通報対応", "オープンデータ担当", "申請処理"],
         False,
     ),
     ("auditor@example.jp", "soumu", "監査 二郎", "主査", ["監査担当"], False),

@@ -232,6 +232,15 @@ def test_a_mistake_is_reported_naming_the_section_and_field(
     assert any(expected in message for message in messages), messages
 
 
+def test_a_mynaportal_mapping_is_kept_and_must_be_an_object() -> None:
+    mapping = {"procedure_ids": ["T001"], "items": {"申請者/氏名": "applicant.name"}}
+    data = definition(mynaportal=mapping)
+    assert to_json(parse(data))["mynaportal"] == mapping
+    assert "「mynaportal」はJSONのオブジェクトにしてください。" in messages_for(
+        definition(mynaportal=["T001"])
+    )
+
+
 def test_duplicate_keys_are_reported() -> None:
     field = {"key": "name", "type": "text", "label": "氏名"}
     messages = messages_for(definition(field, dict(field)))
