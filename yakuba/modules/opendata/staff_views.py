@@ -33,17 +33,12 @@ from yakuba.modules.opendata.staff_forms import (
     PublishUploadForm,
     UploadForm,
 )
-from yakuba.platform.accounts.models import StaffMember, User
+from yakuba.platform.accounts.models import StaffMember
+from yakuba.platform.accounts.requests import signed_in_user
 
 PERMISSION = "opendata.change_dataset"
 PAGE_SIZE = 50
 RECENT_UPLOADS = 10
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - staff_required let only signed-in staff in
-    return user
 
 
 def _crumbs(*rest: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -102,7 +97,9 @@ def _save_dataset(
     fields = dict(form.cleaned_data)
     groups, tags = fields.pop("groups", None), fields.pop("tags")
     try:
-        return services.save_dataset(dataset, by=_user(request), groups=groups, tags=tags, **fields)
+        return services.save_dataset(
+            dataset, by=signed_in_user(request), groups=groups, tags=tags, **fields
+        )
     except ValidationError as error:
         _apply_errors(form, error)
         return None
@@ -112,7 +109,11 @@ def _save_dataset(
 @require_http_methods(["GET", "POST"])
 def dataset_new(request: HttpRequest) -> HttpResponse:
     """Register a dataset (データセットの登録); it is a draft until published."""
-    staff = StaffMember.objects.filter(user=_user(request)).select_related("department").first()
+    staff = (
+        StaffMember.objects.filter(user=signed_in_user(request))
+        .select_related("department")
+        .first()
+    )
     form = DatasetForm(
         request.POST or None,
         initial={"department": staff.department if staff else None},
@@ -224,7 +225,7 @@ def dataset_publish(request: HttpRequest, pk: Any) -> HttpResponse:
     """Make a draft public (公開)."""
     dataset = _dataset(pk)
     try:
-        services.publish_dataset(dataset, by=_user(request))
+        services.publish_dataset(dataset, by=signed_in_user(request))
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -247,7 +248,9 @@ def dataset_delete(request: HttpRequest, pk: Any) -> HttpResponse:
     form = DeleteDatasetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.delete_dataset(dataset, by=_user(request), reason=form.cleaned_data["reason"])
+            services.delete_dataset(
+                dataset, by=signed_in_user(request), reason=form.cleaned_data["reason"]
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -287,7 +290,7 @@ def upload_new(request: HttpRequest, pk: Any) -> HttpResponse:
             upload = uploads.check_upload(
                 dataset,
                 form.cleaned_data["file"],
-                by=_user(request),
+                by=signed_in_user(request),
                 resource=form.cleaned_data["resource"],
             )
         except ValidationError as error:
@@ -421,7 +424,7 @@ def upload_publish(request: HttpRequest, pk: Any, upload_id: int) -> HttpRespons
     if not form.is_valid():
         return _check_page(request, dataset, upload, form)
     try:
-        version = uploads.publish_upload(upload, by=_user(request), **form.cleaned_data)
+        version = uploads.publish_upload(upload, by=signed_in_user(request), **form.cleaned_data)
     except ValidationError as error:
         _apply_errors(form, error)
         upload.refresh_from_db()

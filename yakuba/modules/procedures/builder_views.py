@@ -36,16 +36,10 @@ from yakuba.modules.procedures.builder_forms import (
     SectionForm,
 )
 from yakuba.modules.procedures.models import FormVersion, Procedure
-from yakuba.platform.accounts.models import User
+from yakuba.platform.accounts.requests import signed_in_user
 
 CHANGE = "procedures.change_procedure"
 GET_POST = require_http_methods(["GET", "POST"])
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - staff_required let only signed-in staff in
-    return user
 
 
 def _procedure(code: str) -> Procedure:
@@ -191,7 +185,7 @@ def procedure_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             procedure = builder.create_procedure(
-                by=_user(request), code=form.cleaned_data["code"], settings=form.settings()
+                by=signed_in_user(request), code=form.cleaned_data["code"], settings=form.settings()
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -235,7 +229,9 @@ def procedure_settings(request: HttpRequest, code: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            builder.update_procedure(procedure, by=_user(request), settings=form.settings())
+            builder.update_procedure(
+                procedure, by=signed_in_user(request), settings=form.settings()
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -307,7 +303,7 @@ def _act(
 @require_POST
 def start_editing(request: HttpRequest, code: str) -> HttpResponse:
     procedure = _procedure(code)
-    builder.start_working_copy(procedure, by=_user(request))
+    builder.start_working_copy(procedure, by=signed_in_user(request))
     return redirect(_editor_url(procedure))
 
 
@@ -318,7 +314,7 @@ def discard(request: HttpRequest, code: str) -> HttpResponse:
     return _act(
         request,
         procedure,
-        lambda: builder.discard_working_copy(procedure, by=_user(request)),
+        lambda: builder.discard_working_copy(procedure, by=signed_in_user(request)),
         _("編集中の様式を取りやめました。公開中の様式はそのままです。"),
     )
 
@@ -334,7 +330,7 @@ def fee(request: HttpRequest, code: str) -> HttpResponse:
     return _act(
         request,
         procedure,
-        lambda: builder.set_fee(procedure, by=_user(request), fee=form.fee_json()),
+        lambda: builder.set_fee(procedure, by=signed_in_user(request), fee=form.fee_json()),
         _("手数料の計算を保存しました。"),
         "#fee",
     )
@@ -352,7 +348,7 @@ def section_new(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         section = form.section_json()
         try:
-            builder.add_section(procedure, by=_user(request), section=section)
+            builder.add_section(procedure, by=signed_in_user(request), section=section)
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -393,7 +389,7 @@ def section_edit(request: HttpRequest, code: str, key: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changed = form.section_json()
         try:
-            builder.edit_section(procedure, by=_user(request), key=key, section=changed)
+            builder.edit_section(procedure, by=signed_in_user(request), key=key, section=changed)
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -423,7 +419,7 @@ def section_move(request: HttpRequest, code: str, key: str) -> HttpResponse:
         request,
         procedure,
         lambda: builder.move_section(
-            procedure, by=_user(request), key=key, offset=_offset(request)
+            procedure, by=signed_in_user(request), key=key, offset=_offset(request)
         ),
         _("セクションを動かしました。"),
         f"#section-{key}",
@@ -437,7 +433,7 @@ def section_remove(request: HttpRequest, code: str, key: str) -> HttpResponse:
     return _act(
         request,
         procedure,
-        lambda: builder.remove_section(procedure, by=_user(request), key=key),
+        lambda: builder.remove_section(procedure, by=signed_in_user(request), key=key),
         _("セクションを削除しました。"),
     )
 
@@ -492,7 +488,9 @@ def field_new(request: HttpRequest, code: str, key: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         field = form.field_json()
         try:
-            builder.add_field(procedure, by=_user(request), section=key, group=group, field=field)
+            builder.add_field(
+                procedure, by=signed_in_user(request), section=key, group=group, field=field
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -524,7 +522,12 @@ def field_edit(request: HttpRequest, code: str, key: str, path: str) -> HttpResp
         field = form.field_json()
         try:
             builder.edit_field(
-                procedure, by=_user(request), section=key, key=field_key, group=group, field=field
+                procedure,
+                by=signed_in_user(request),
+                section=key,
+                key=field_key,
+                group=group,
+                field=field,
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -544,7 +547,7 @@ def field_move(request: HttpRequest, code: str, key: str, path: str) -> HttpResp
         procedure,
         lambda: builder.move_field(
             procedure,
-            by=_user(request),
+            by=signed_in_user(request),
             section=key,
             key=field_key,
             group=group,
@@ -564,7 +567,7 @@ def field_remove(request: HttpRequest, code: str, key: str, path: str) -> HttpRe
         request,
         procedure,
         lambda: builder.remove_field(
-            procedure, by=_user(request), section=key, key=field_key, group=group
+            procedure, by=signed_in_user(request), section=key, key=field_key, group=group
         ),
         _("項目を削除しました。"),
         f"#section-{key}",
@@ -618,7 +621,7 @@ def publish(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             version = builder.publish_version(
-                procedure, by=_user(request), note=form.cleaned_data["note"]
+                procedure, by=signed_in_user(request), note=form.cleaned_data["note"]
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -677,7 +680,7 @@ def export(request: HttpRequest, code: str) -> HttpResponse:
     """The procedure as a JSON file for another town (書き出す)."""
     procedure = _procedure(code)
     try:
-        content = builder.export_definition(procedure, by=_user(request))
+        content = builder.export_definition(procedure, by=signed_in_user(request))
     except ValidationError:
         raise Http404 from None
     response = HttpResponse(content, content_type="application/json; charset=utf-8")
@@ -755,7 +758,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             procedure = builder.import_definition(
-                content, by=_user(request), department=form.cleaned_data.get("department")
+                content, by=signed_in_user(request), department=form.cleaned_data.get("department")
             )
         except ValidationError as error:
             _add_errors(form, error)

@@ -48,7 +48,7 @@ from yakuba.modules.procedures.staff_forms import (
     StatusForm,
     procedure_label,
 )
-from yakuba.platform.accounts.models import User
+from yakuba.platform.accounts.requests import signed_in_user
 from yakuba.platform.audit.services import record_export, record_read
 
 VIEW = "procedures.view_submission"
@@ -58,12 +58,6 @@ FIX_PREFIX = "fix"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Characters a spreadsheet file cannot hold (XML 1.0 forbids them); openpyxl refuses them.
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - staff_required let only signed-in staff in
-    return user
 
 
 def _crumbs(*rest: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -76,7 +70,7 @@ def _crumbs(*rest: tuple[str, str | None]) -> list[tuple[str, str | None]]:
 
 def _submission(request: HttpRequest, pk: int) -> Submission:
     try:
-        return backoffice_queries.submission_for_staff(_user(request), pk)
+        return backoffice_queries.submission_for_staff(signed_in_user(request), pk)
     except Submission.DoesNotExist:
         raise Http404 from None
 
@@ -86,7 +80,7 @@ def _audit_read(
 ) -> None:
     """Personal data opened by staff (個人情報の閲覧): who, what, whose."""
     record_read(
-        by=_user(request),
+        by=signed_in_user(request),
         obj=obj,
         subject_user_id=applicant_id,
         reason=reason,
@@ -105,7 +99,7 @@ def _queue_page(
     picked: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     form = QueueFilterForm(query or None, user=user)
     filters = form.filters(viewer=user)
     page = Paginator(
@@ -144,7 +138,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def bulk_status(request: HttpRequest) -> HttpResponse:
     """Change the status of the ticked submissions; say which could not change, and why."""
-    user = _user(request)
+    user = signed_in_user(request)
     query = QueryDict(request.POST.get("query", ""))
     form = BulkStatusForm(request.POST, user=user)
     if not form.is_valid():
@@ -294,7 +288,7 @@ def _detail_page(
     status: int = 200,
     forms: dict[str, BaseForm] | None = None,
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     _audit_read(request, submission, applicant_id=submission.applicant_id)
     if request.method == "GET":
         fix_path = request.GET.get("correct-field", "")
@@ -368,7 +362,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, submission, "assign_form", form)
     try:
-        backoffice.assign(submission, to=form.cleaned_data["assignee"], by=_user(request))
+        backoffice.assign(submission, to=form.cleaned_data["assignee"], by=signed_in_user(request))
     except (ValidationError, PermissionDenied) as error:
         return _refused(request, submission, "assign_form", form, error)
     messages.success(request, _("担当者を変えました。"))
@@ -386,7 +380,7 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
         backoffice.change_status(
             submission,
             status=form.cleaned_data["status"],
-            by=_user(request),
+            by=signed_in_user(request),
             message=form.cleaned_data["message"],
         )
     except (ValidationError, PermissionDenied) as error:
@@ -405,7 +399,7 @@ def request_correction(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         backoffice.request_correction(
             submission,
-            by=_user(request),
+            by=signed_in_user(request),
             message=form.cleaned_data["message"],
             requested_fields=form.cleaned_data["fields_to_correct"],
         )
@@ -423,7 +417,7 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, submission, "note_form", form)
     try:
-        backoffice.add_note(submission, by=_user(request), text=form.cleaned_data["text"])
+        backoffice.add_note(submission, by=signed_in_user(request), text=form.cleaned_data["text"])
     except (ValidationError, PermissionDenied) as error:
         return _refused(request, submission, "note_form", form, error)
     messages.success(request, _("内部メモを残しました。"))
@@ -438,7 +432,9 @@ def send_message(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, submission, "message_form", form)
     try:
-        backoffice.send_message(submission, by=_user(request), text=form.cleaned_data["text"])
+        backoffice.send_message(
+            submission, by=signed_in_user(request), text=form.cleaned_data["text"]
+        )
     except (ValidationError, PermissionDenied) as error:
         return _refused(request, submission, "message_form", form, error)
     messages.success(request, _("申請者にお知らせを送りました。"))
@@ -450,7 +446,7 @@ def send_message(request: HttpRequest, pk: int) -> HttpResponse:
 def mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _submission(request, pk)
     try:
-        backoffice.mark_paid(submission, by=_user(request))
+        backoffice.mark_paid(submission, by=signed_in_user(request))
     except (ValidationError, PermissionDenied) as error:
         messages.error(
             request,
@@ -484,7 +480,7 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             backoffice.correct(
                 submission,
-                by=_user(request),
+                by=signed_in_user(request),
                 changes={path: services.answer_at(fix_form.answers, path)},
                 reason=reason_form.cleaned_data["reason"],
             )
@@ -543,7 +539,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     """A file the applicant attached, to their department's staff (opening is audited)."""
     item = (
         Attachment.objects.filter(
-            pk=pk, submission__in=backoffice_queries.visible_to(_user(request))
+            pk=pk, submission__in=backoffice_queries.visible_to(signed_in_user(request))
         )
         .select_related("submission")
         .first()
@@ -600,7 +596,7 @@ def export(request: HttpRequest) -> HttpResponseBase:
     """A procedure's submissions in a date range, as CSV or Excel, for the department's own
     system. The download is audited as an export of personal data, and as a read of each
     applicant's application."""
-    user = _user(request)
+    user = signed_in_user(request)
     form = ExportForm(request.GET or None, user=user)
     if not form.is_bound or not form.is_valid():
         return render(

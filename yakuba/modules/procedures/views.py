@@ -43,18 +43,12 @@ from yakuba.modules.procedures.models import (
     Status,
     Submission,
 )
-from yakuba.platform.accounts.models import User
+from yakuba.platform.accounts.requests import signed_in_user
 
 PAGE_SIZE = 20
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - login_required ran before
-    return user
 
 
 def in_language(japanese: str, english: str) -> str:
@@ -112,7 +106,7 @@ def _mine_crumbs(*rest: tuple[str, str | None]) -> list[tuple[str, str | None]]:
 def _own_draft(request: HttpRequest, procedure: Procedure) -> Draft | None:
     return (
         Draft.objects.select_related("form_version", "household_member")
-        .filter(applicant=_user(request), procedure=procedure)
+        .filter(applicant=signed_in_user(request), procedure=procedure)
         .first()
     )
 
@@ -121,7 +115,7 @@ def _own_submission(request: HttpRequest, pk: int) -> Submission:
     return get_object_or_404(
         Submission.objects.select_related("procedure", "department", "form_version"),
         pk=pk,
-        applicant=_user(request),
+        applicant=signed_in_user(request),
     )
 
 
@@ -171,7 +165,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     drafts: list[Draft] = []
     if request.user.is_authenticated:
         drafts = list(
-            Draft.objects.filter(applicant=_user(request), procedure__is_published=True)
+            Draft.objects.filter(applicant=signed_in_user(request), procedure__is_published=True)
             .select_related("procedure")
             .order_by("-updated_at")
         )
@@ -224,7 +218,7 @@ def procedure_page(request: HttpRequest, code: str) -> HttpResponse:
 def start(request: HttpRequest, code: str) -> HttpResponse:
     """Choose whom the application is for, then go to the form, pre-filled (申請を始める)."""
     procedure = _procedure(code)
-    user = _user(request)
+    user = signed_in_user(request)
     draft = _own_draft(request, procedure)
     household = services.household_of(user)
     initial: dict[str, Any] = {}
@@ -471,7 +465,7 @@ def _review_page(
 def submit(request: HttpRequest, code: str) -> HttpResponse:
     """申請する. A second click finds the draft filed already and shows the same receipt."""
     procedure = _procedure(code)
-    user = _user(request)
+    user = signed_in_user(request)
     draft = _own_draft(request, procedure)
     if draft is None:
         return _after_double_submit(request, procedure)
@@ -486,7 +480,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
 
 def _after_double_submit(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     latest = (
-        Submission.objects.filter(applicant=_user(request), procedure=procedure)
+        Submission.objects.filter(applicant=signed_in_user(request), procedure=procedure)
         .order_by("-submitted_at", "-pk")
         .first()
     )
@@ -511,7 +505,7 @@ def discard(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def attachment(request: HttpRequest, pk: int) -> FileResponse:
     """A file the resident attached, to them only (never by its storage path)."""
-    user = _user(request)
+    user = signed_in_user(request)
     item = get_object_or_404(
         Attachment,
         Q(draft__applicant=user) | Q(submission__applicant=user),
@@ -554,7 +548,7 @@ def received(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
     """あなたの申請: drafts to finish and filed applications with their status."""
-    user = _user(request)
+    user = signed_in_user(request)
     submissions = Submission.objects.filter(applicant=user).select_related("procedure")
     page = Paginator(submissions, PAGE_SIZE).get_page(request.GET.get("page"))
     drafts = (
@@ -653,7 +647,7 @@ def correction(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.answer_correction(
                 submission,
-                applicant=_user(request),
+                applicant=signed_in_user(request),
                 changes=changes,
                 message=message_form.cleaned_data["message"],
                 uploads=form.uploads,

@@ -33,17 +33,11 @@ from yakuba.modules.reports.triage_forms import (
     StatusForm,
 )
 from yakuba.modules.reports.views import GEOJSON, map_settings, map_view
-from yakuba.platform.accounts.models import User
+from yakuba.platform.accounts.requests import signed_in_user
 from yakuba.platform.audit.services import record_read
 
 VIEW = "reports.view_report"
 CHANGE = "reports.change_report"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - staff_required let only signed-in staff in
-    return user
 
 
 def _crumbs(*rest: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -55,7 +49,7 @@ def _crumbs(*rest: tuple[str, str | None]) -> list[tuple[str, str | None]]:
 
 
 def _filters(request: HttpRequest) -> tuple[QueueFilterForm, triage_queries.QueueFilters]:
-    user = _user(request)
+    user = signed_in_user(request)
     form = QueueFilterForm(request.GET or None, own_department=triage_queries.department_of(user))
     return form, form.filters(viewer=user)
 
@@ -136,7 +130,7 @@ def _detail_page(
     status: int = 200,
     **forms: BaseForm,
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     show_contact = request.method == "GET" and request.GET.get("contact") == "1"
     if show_contact and _has_contact(report):
         # Personal data opened by staff (個人情報の閲覧): who, which report, whose.
@@ -204,7 +198,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, report, "assign_form", form)
     try:
-        triage.assign(report, by=_user(request), to=form.cleaned_data["assignee"])
+        triage.assign(report, by=signed_in_user(request), to=form.cleaned_data["assignee"])
     except ValidationError as error:
         return _refused(request, report, "assign_form", form, error)
     messages.success(request, _("担当者を変えました。"))
@@ -221,7 +215,7 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         triage.set_status(
             report,
-            by=_user(request),
+            by=signed_in_user(request),
             status=form.cleaned_data["status"],
             note=form.cleaned_data["note"],
             photo=form.cleaned_data["photo"],
@@ -240,7 +234,7 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, report, "note_form", form)
     try:
-        triage.add_internal_note(report, by=_user(request), note=form.cleaned_data["note"])
+        triage.add_internal_note(report, by=signed_in_user(request), note=form.cleaned_data["note"])
     except ValidationError as error:
         return _refused(request, report, "note_form", form, error)
     messages.success(request, _("内部メモを残しました。"))
@@ -259,7 +253,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error("into", _("その番号の通報はありません。"))
         return _invalid(request, report, "merge_form", form)
     try:
-        triage.merge(report, into=into, by=_user(request))
+        triage.merge(report, into=into, by=signed_in_user(request))
     except ValidationError as error:
         return _refused(request, report, "merge_form", form, error)
     messages.success(request, _("#%(number)s に統合しました。") % {"number": into.pk})
@@ -274,7 +268,7 @@ def hide(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, report, "hide_form", form)
     try:
-        triage.hide(report, by=_user(request), reason=form.cleaned_data["reason"])
+        triage.hide(report, by=signed_in_user(request), reason=form.cleaned_data["reason"])
     except ValidationError as error:
         return _refused(request, report, "hide_form", form, error)
     messages.success(request, _("通報を非公開にしました。"))
@@ -286,7 +280,7 @@ def hide(request: HttpRequest, pk: int) -> HttpResponse:
 def unhide(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(pk)
     try:
-        triage.unhide(report, by=_user(request))
+        triage.unhide(report, by=signed_in_user(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -304,7 +298,7 @@ def block(request: HttpRequest, pk: int) -> HttpResponse:
         return _invalid(request, report, "block_form", form)
     try:
         triage.block_sender(
-            by=_user(request),
+            by=signed_in_user(request),
             user=report.reporter,
             email=report.reporter_email if report.reporter is None else "",
             reason=form.cleaned_data["reason"],
@@ -333,7 +327,7 @@ def review_photo(request: HttpRequest, pk: int) -> HttpResponse:
     """「公開する」 / 「非公開にする」 for one photo."""
     photo = get_object_or_404(ReportPhoto, pk=pk)
     public = request.POST.get("public") == "1"
-    triage.set_photo_public(photo, by=_user(request), public=public)
+    triage.set_photo_public(photo, by=signed_in_user(request), public=public)
     messages.success(
         request, _("写真を公開しました。") if public else _("写真を非公開にしました（確認済み）。")
     )
@@ -352,7 +346,7 @@ def photo_list(request: HttpRequest) -> HttpResponse:
         "reports/triage/photos.html",
         {
             "page": page,
-            "can_change": _user(request).has_perm(CHANGE),
+            "can_change": signed_in_user(request).has_perm(CHANGE),
             "breadcrumbs": _crumbs((_("写真の確認"), None)),
         },
     )
@@ -366,7 +360,7 @@ def photo_list(request: HttpRequest) -> HttpResponse:
 def blocked_list(request: HttpRequest) -> HttpResponse:
     """Blocked senders (受付停止), newest first. Addresses and accounts are personal data: the
     list's showing is audited as one read."""
-    user = _user(request)
+    user = signed_in_user(request)
     page = Paginator(triage_queries.blocked_senders(), triage_queries.PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -387,6 +381,6 @@ def blocked_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def unblock(request: HttpRequest, pk: int) -> HttpResponse:
     blocked = get_object_or_404(BlockedSender, pk=pk)
-    triage.unblock(blocked, by=_user(request))
+    triage.unblock(blocked, by=signed_in_user(request))
     messages.success(request, _("受付停止を解除しました。"))
     return redirect("reports:triage_blocked")

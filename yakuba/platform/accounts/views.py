@@ -29,16 +29,11 @@ from yakuba.platform.accounts.forms import (
     ProfileForm,
     ResidentSearchForm,
 )
-from yakuba.platform.accounts.models import NotificationChannel, Topic, User
+from yakuba.platform.accounts.models import NotificationChannel, Topic
 from yakuba.platform.accounts.queries import household_of, own_household_member, search_residents
+from yakuba.platform.accounts.requests import signed_in_user
 
 RESIDENTS_PER_PAGE = 20
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - login_required ran before
-    return user
 
 
 def _my_page_crumb() -> tuple[str, str]:
@@ -57,7 +52,7 @@ def _apply_errors(form: BaseForm, error: ValidationError) -> None:
 @login_required
 def my_page(request: HttpRequest) -> HttpResponse:
     """The resident's own page (マイページ): profile summary, household, and what to do next."""
-    user = _user(request)
+    user = signed_in_user(request)
     profile = services.ensure_resident_profile(user)
     channels = dict(NotificationChannel.choices)
     topics = dict(Topic.choices)
@@ -79,7 +74,7 @@ def my_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: HttpRequest) -> HttpResponse:
     """Change the resident's own profile (登録情報の変更)."""
-    user = _user(request)
+    user = signed_in_user(request)
     profile = services.ensure_resident_profile(user)
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
@@ -105,7 +100,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def household_add(request: HttpRequest) -> HttpResponse:
     """Add a household member (世帯員の追加)."""
-    user = _user(request)
+    user = signed_in_user(request)
     profile = services.ensure_resident_profile(user)
     form = HouseholdMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -131,7 +126,7 @@ def household_add(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def household_edit(request: HttpRequest, member_id: int) -> HttpResponse:
     """Correct a household member's details (世帯員の変更); someone else's member is a 404."""
-    user = _user(request)
+    user = signed_in_user(request)
     member = own_household_member(user, member_id)
     form = HouseholdMemberForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
@@ -158,7 +153,7 @@ def household_edit(request: HttpRequest, member_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def household_delete(request: HttpRequest, member_id: int) -> HttpResponse:
     """Remove a household member after a confirmation page (世帯員の削除)."""
-    user = _user(request)
+    user = signed_in_user(request)
     member = own_household_member(user, member_id)
     if request.method == "POST":
         services.remove_household_member(member, by=user)
@@ -192,7 +187,7 @@ def security(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def data_download(request: HttpRequest) -> HttpResponse:
     """Download my data (個人データのダウンロード) as one JSON file; GET explains, POST downloads."""
-    user = _user(request)
+    user = signed_in_user(request)
     if request.method == "POST":
         data = services.export_personal_data(user, by=user)
         body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
@@ -211,7 +206,7 @@ def data_download(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_delete(request: HttpRequest) -> HttpResponse:
     """Delete my account (退会) after re-entering the password; staff accounts cannot."""
-    user = _user(request)
+    user = signed_in_user(request)
     context: dict[str, Any] = {
         "breadcrumbs": [_my_page_crumb(), (_("アカウントの削除"), None)],
         "can_delete": services.can_delete_own_account(user),
@@ -257,7 +252,7 @@ def staff_resident_search(request: HttpRequest) -> HttpResponse:
 @staff_required(permission="accounts.view_residentprofile")
 def staff_resident_detail(request: HttpRequest, profile_id: int) -> HttpResponse:
     """One resident's record (profile + household); every opening is written to the audit log."""
-    profile = services.open_resident_record(profile_id, by=_user(request), request=request)
+    profile = services.open_resident_record(profile_id, by=signed_in_user(request), request=request)
     return render(
         request,
         "accounts/staff/resident_detail.html",

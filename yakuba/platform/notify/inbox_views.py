@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yakuba.core.permissions import passed_second_factor
 from yakuba.platform.accounts import services as accounts
 from yakuba.platform.accounts.models import User
+from yakuba.platform.accounts.requests import signed_in_user
 from yakuba.platform.notify import preferences, rendering, replies
 from yakuba.platform.notify.channels import line, webpush
 from yakuba.platform.notify.inbox_forms import (
@@ -42,12 +43,6 @@ from yakuba.platform.notify.models import (
 NOTICES_PER_PAGE = 20
 # Our language variants as HTML lang values: やさしい日本語 is Japanese to a screen reader.
 HTML_LANG = {"ja-easy": "ja", "zh-hans": "zh-Hans"}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - login_required ran before
-    return user
 
 
 def _apply_errors(form: BaseForm, error: ValidationError) -> None:
@@ -107,7 +102,7 @@ class Notice:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """The resident's inbox (受信箱): newest first, unread and emergency notices marked."""
-    user = _user(request)
+    user = signed_in_user(request)
     entries = (
         Recipient.objects.filter(user=user).select_related("message").order_by("-created_at", "-pk")
     )
@@ -165,7 +160,7 @@ def _detail_response(
     failed_form: BaseForm | None = None,
     preselect: str = "",
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     message = recipient.message
     language = recipient.language
     rendered = _rendered(recipient, _recipient_values(user))
@@ -227,7 +222,7 @@ def _current_answer(reply: Reply | None) -> str:
 @login_required
 def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One notice: opening it marks it read."""
-    recipient = _own_recipient(_user(request), pk)
+    recipient = _own_recipient(signed_in_user(request), pk)
     replies.mark_read(recipient)
     replies.mark_conversation_read(recipient)
     return _detail_response(request, recipient, preselect=request.GET.get("answer", ""))
@@ -237,7 +232,7 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def answer_question(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
     """Answer (or change the answer to) one question of the resident's own notice."""
-    recipient = _own_recipient(_user(request), pk)
+    recipient = _own_recipient(signed_in_user(request), pk)
     question = get_object_or_404(Question, pk=question_pk, message_id=recipient.message_id)
     form = AnswerForm(request.POST, question=question, language=recipient.language)
     if form.is_valid():
@@ -265,7 +260,7 @@ def answer_question(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
 @require_POST
 def write_to_town(request: HttpRequest, pk: int) -> HttpResponse:
     """Add the resident's message to the conversation with the town about a notice."""
-    user = _user(request)
+    user = signed_in_user(request)
     recipient = _own_recipient(user, pk)
     form = ConversationForm(request.POST)
     if form.is_valid():
@@ -398,7 +393,7 @@ def _channel_hints(user: User) -> dict[str, str]:
 @require_http_methods(["GET", "POST"])
 def notification_settings(request: HttpRequest) -> HttpResponse:
     """The resident's notification settings (通知の設定)."""
-    user = _user(request)
+    user = signed_in_user(request)
     hints = _channel_hints(user)
     if request.method == "POST":
         form = SettingsForm(request.POST, channel_hints=hints)
