@@ -57,6 +57,9 @@ def run_axe(page: Any) -> list[dict[str, Any]]:
     """Run axe-core (WCAG 2.x A/AA rules) on the page; return serious and critical violations."""
     if not AXE_SCRIPT.exists():
         pytest.fail("axe-core is missing: run `make test`, which runs `npm ci`.")
+    # After a click the next page may still be loading: without its stylesheet every link is
+    # too small a target (a false target-size failure seen on a busy machine).
+    page.wait_for_load_state("load")
     page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
     result = page.evaluate(
         """async () => await axe.run(document, {

@@ -19,11 +19,17 @@ import weasyprint
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from PIL import ImageFile
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from yakuba.core.eras import format_date
 from yakuba.core.models import Municipality
 from yakuba.modules.procedures.models import Submission
+
+# Importing WeasyPrint tells Pillow, for the whole process, to accept truncated images. Our copies
+# hold no images from outside; the rest of the platform (residents' photos) must keep refusing
+# broken files, so Pillow's default is put back.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 STATIC_ROOT = Path(__file__).resolve().parent / "static"
 

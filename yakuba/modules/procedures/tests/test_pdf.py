@@ -341,3 +341,11 @@ def test_rendering_loads_the_stylesheet_and_data_uris() -> None:
 
     assert b"@page" in fetcher.fetch((STATIC_ROOT / "procedures" / "pdf.css").as_uri()).read()
     assert fetcher.fetch("data:text/plain,ok").read() == b"ok"
+
+
+def test_rendering_leaves_pillow_refusing_truncated_images() -> None:
+    """WeasyPrint switches Pillow to accept truncated images when imported; residents' photos
+    (reports) rely on Pillow refusing them."""
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
