@@ -49,7 +49,7 @@ from yakuba.modules.procedures.staff_forms import (
     procedure_label,
 )
 from yakuba.platform.accounts.requests import signed_in_user
-from yakuba.platform.audit.services import record_export, record_read
+from yakuba.platform.audit.services import record_export, record_read, record_reads
 
 VIEW = "procedures.view_submission"
 CHANGE = "procedures.change_submission"
@@ -622,8 +622,12 @@ def export(request: HttpRequest) -> HttpResponseBase:
         row_count=len(submissions),
         request=request,
     )
-    for submission in submissions:
-        _audit_read(request, submission, applicant_id=submission.applicant_id, reason="export")
+    record_reads(
+        by=user,
+        opened=((submission, submission.applicant_id) for submission in submissions),
+        reason="export",
+        request=request,
+    )
     filename = f"{procedure.code}_{start:%Y%m%d}-{end:%Y%m%d}.{kind}"
     if kind == "xlsx":
         return xlsx_response(rows, filename, title=procedure.code)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from yakuba.core.models import Municipality
 from yakuba.platform.accounts.models import User
@@ -34,6 +36,23 @@ def test_record_read_takes_screen_and_address_from_the_staff_request(
     entry = services.record_read(by=staff_request, obj=town, subject_user_id=None)
     assert entry.screen == "/staff/test/"
     assert entry.ip_address == "192.0.2.1"
+
+
+def test_record_reads_writes_one_read_entry_per_record_in_one_insert(staff: User) -> None:
+    residents = UserFactory.create_batch(3)
+    request = RequestFactory().get("/staff/export/", REMOTE_ADDR="192.0.2.9")
+    with CaptureQueriesContext(connection) as queries:
+        written = services.record_reads(
+            by=staff, opened=[(r, r.pk) for r in residents], reason="export", request=request
+        )
+    assert written == 3 and len(queries) == 1
+    entries = AuditEntry.objects.filter(action=AuditAction.READ).order_by("pk")
+    assert [(e.object_id, e.subject_user_id) for e in entries] == [
+        (str(r.pk), r.pk) for r in residents
+    ]
+    assert {(e.actor_id, e.reason, e.ip_address, e.screen) for e in entries} == {
+        (staff.pk, "export", "192.0.2.9", "/staff/export/")
+    }
 
 
 def test_an_act_without_a_signed_in_user_is_recorded_as_the_system(town: Municipality) -> None:
