@@ -122,6 +122,11 @@ def _own_submission(request: HttpRequest, pk: int) -> Submission:
 def _fee_text(procedure: Procedure) -> str:
     if procedure.fee_kind == FeeKind.FIXED and procedure.fee_amount:
         return _("%(yen)s円") % {"yen": f"{procedure.fee_amount:,}"}
+    if procedure.fee_kind == FeeKind.COMPUTED and procedure.fee_amount:
+        # e.g. a certificate: so much a copy, the total from the answers.
+        return _("1件%(yen)s円（申請の内容によって合計が変わります）") % {
+            "yen": f"{procedure.fee_amount:,}"
+        }
     if procedure.fee_kind == FeeKind.COMPUTED:
         return str(FeeKind.COMPUTED.label)
     return str(FeeKind.NONE.label)

@@ -121,6 +121,15 @@ def test_a_procedures_page_says_what_it_needs(client: Client) -> None:
     assert reverse("account_login") in page
 
 
+def test_a_fee_by_the_copy_shows_its_price_and_each_kind_of_applicant_is_listed(
+    client: Client,
+) -> None:
+    make_procedure(fee_kind="computed", fee_amount=300)
+    page = client.get(reverse("procedures:procedure", args=["juminhyo"])).content.decode()
+    assert "1件300円（申請の内容によって合計が変わります）" in page
+    assert "<li>本人</li>" in page
+
+
 def test_an_unpublished_procedure_has_no_page(client: Client) -> None:
     make_procedure(is_published=False)
     assert client.get(reverse("procedures:procedure", args=["juminhyo"])).status_code == 404
