@@ -14,12 +14,14 @@ Events for each. Then, logged in as the demo clerk of 町民生活課 (staff@exa
 it asks the queue page — its default view, each filter alone, combined filters, a deep page — the
 submission page and a month's CSV export through Django's test client (`DEBUG=false`): server time,
 no network. Prints p50 / p95 / max in milliseconds, the SQL statements of one request, their total
-time and the slowest one's (where the time goes); also times the export's rows and the status counts
-on their own. `--explain` prints each case's slowest statement and the plans of the main queries
-(EXPLAIN ANALYZE on PostgreSQL).
+time and the slowest one's (where the time goes); also times on their own the export's rows, the
+status counts, and the rows of the last page read with an OFFSET and from the end (QueuePaginator)
+and of the middle page (the deepest read from either end). `--explain` prints each case's slowest
+statement and the plans of the main queries (EXPLAIN ANALYZE on PostgreSQL).
 """
 
 import argparse
+import functools
 import math
 import random
 import statistics
@@ -37,6 +39,7 @@ import fresh_django
 fresh_django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.core.paginator import Paginator  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.http import StreamingHttpResponse  # noqa: E402
@@ -59,6 +62,7 @@ from yakuba.platform.accounts.models import (  # noqa: E402
     StaffMember,
     User,
 )
+from yakuba.platform.payments.collectors import PaymentState  # noqa: E402
 
 BATCH = 5000
 SEED = 2026
@@ -249,7 +253,7 @@ def generate(count: int) -> None:
                     status=status,
                     assignee_id=assignee,
                     fee_amount=fee or None,
-                    payment=Submission.Payment.PAID if fee else Submission.Payment.NONE,
+                    payment=PaymentState.PAID if fee else PaymentState.NONE,
                     source=source,
                     external_reference=(
                         f"MP{year}{numbers[year]:08d}"
@@ -463,13 +467,35 @@ def main() -> None:
         defaults = backoffice_queries.QueueFilters(viewer_id=clerk.pk)
         timings = time_call(lambda: backoffice_queries.status_counts(clerk, defaults), args.rounds)
         print(f"{'status_counts() alone, default filters':48} {_summary(timings)}    1")
+        everything = backoffice_queries.QueueFilters(status="", viewer_id=clerk.pk)
+        history = backoffice_queries.queue(clerk, everything)
+        pages = backoffice_queries.QueuePaginator(history, backoffice_queries.PAGE_SIZE)
+        middle = pages.num_pages // 2
+
+        def page_rows(paginator: type[Paginator], number: int) -> list[Submission]:
+            return list(paginator(history, backoffice_queries.PAGE_SIZE).get_page(number))
+
+        # The paginator's COUNT and the page; QueuePaginator reads the page's keys, then its rows.
+        for label, paginator, number, statements in (
+            ("last page, OFFSET (Paginator)", Paginator, 9999, 2),
+            ("last page, from the end (Queue…)", backoffice_queries.QueuePaginator, 9999, 3),
+            (f"middle page {middle}, QueuePaginator", backoffice_queries.QueuePaginator, middle, 3),
+        ):
+            timings = time_call(functools.partial(page_rows, paginator, number), args.rounds)
+            print(f"{'rows alone: ' + label:48} {_summary(timings)} {statements:>4}")
         if args.explain:
             for label, sql in slowest.items():
                 print(f"\n--- slowest statement of {label}:\n{sql[:600]}")
             queue = backoffice_queries.queue
             explain("queue: default, first page", queue(clerk, defaults)[:20])
-            everything = backoffice_queries.QueueFilters(status="", viewer_id=clerk.pk)
             explain("queue: all statuses, page 200", queue(clerk, everything)[3980:4000])
+            keys = queue(clerk, everything).values_list("pk", flat=True)
+            explain("queue: all statuses, last page's keys read from the end", keys.reverse()[:20])
+            start = (middle - 1) * backoffice_queries.PAGE_SIZE
+            explain(
+                f"queue: all statuses, middle page {middle}'s keys",
+                keys[start : start + backoffice_queries.PAGE_SIZE],
+            )
             named = backoffice_queries.QueueFilters(search="佐藤", status="", viewer_id=clerk.pk)
             explain("queue: family name, all statuses", queue(clerk, named)[:20])
             explain(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 
 CHROMIUM = os.environ.get("YAKUBA_CHROMIUM", "/usr/bin/chromium")
 AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -51,6 +52,24 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     page.set_default_timeout(20_000)
     yield page
     context.close()
+
+
+def sign_in(page: Any, live_server: Any, user: Any) -> None:
+    """Sign `user` in on the page's browser, in place of whoever was signed in: the sign-in form
+    has tests of its own, so the session is made by Django's test client and handed over."""
+    client = Client()
+    client.force_login(user)
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def check_page(page: Any) -> None:
+    """The page fits the screen (no sideways scrolling, e.g. on a phone) and passes axe."""
+    overflow = int(page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth"))
+    assert overflow <= 1, f"{page.url} scrolls sideways"
+    assert run_axe(page) == [], page.url
 
 
 def run_axe(page: Any) -> list[dict[str, Any]]:

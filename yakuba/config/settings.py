@@ -64,9 +64,11 @@ INSTALLED_APPS = [
     "yakuba.platform.places",
     "yakuba.platform.accounts",
     "yakuba.platform.notify",
+    "yakuba.platform.payments",
     "yakuba.modules.reports",
     "yakuba.modules.opendata",
     "yakuba.modules.procedures",
+    "yakuba.modules.reservations",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +86,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "yakuba.platform.audit.middleware.AuditActorMiddleware",
     "yakuba.core.middleware.ReaderPreferencesMiddleware",
+    "yakuba.core.middleware.BusyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "yakuba.config.urls"
@@ -120,6 +123,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         "transaction_mode": "IMMEDIATE",
     }
+    # Tests use a file, as a town does: an in-memory database shares one cache between the live
+    # server's threads, which answers "locked" at once instead of waiting its busy_timeout.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -226,8 +232,17 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Files that must never have a URL (residents' attachments to applications, the signed copies):
+# the "private" storage, outside MEDIA_ROOT; only views that check who asks serve them.
+PRIVATE_FILES_ROOT = Path(os.environ.get("PRIVATE_FILES_ROOT", VAR_DIR / "private"))
+if PRIVATE_FILES_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
+    raise ImproperlyConfigured("PRIVATE_FILES_ROOT must not be inside MEDIA_ROOT.")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_FILES_ROOT},
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -370,8 +385,9 @@ PROCEDURES_SIGNING_CERT = Path(
 PROCEDURES_SIGNING_KEY = Path(
     os.environ.get("PROCEDURES_SIGNING_KEY", VAR_DIR / "signing" / "town-key.pem")
 )
-# Who collects a filed application's fee: the counter until the payments module provides another
-# `procedures.payments.FeeCollector`.
-PROCEDURES_FEE_COLLECTOR = os.environ.get(
-    "PROCEDURES_FEE_COLLECTOR", "yakuba.modules.procedures.payments.CounterCollector"
+
+# Who collects fees (procedures' 手数料, reservations' 使用料): the counter until the payments module
+# provides another `yakuba.platform.payments.collectors.FeeCollector`.
+PAYMENTS_FEE_COLLECTOR = os.environ.get(
+    "PAYMENTS_FEE_COLLECTOR", "yakuba.platform.payments.collectors.CounterCollector"
 )

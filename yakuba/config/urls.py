@@ -19,5 +19,7 @@ urlpatterns += [
 ]
 urlpatterns.append(path("", include("yakuba.core.urls")))
 
+# The demo serves uploads meant to be public (MEDIA_ROOT). Files that must never have a URL are in
+# the "private" storage (PRIVATE_FILES_ROOT), outside it, behind views that check who asks.
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,8 +1,11 @@
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from yakuba.core import furigana
 from yakuba.core.reader import ReaderPreferences
@@ -34,4 +37,27 @@ class ReaderPreferencesMiddleware:
             response.content = furigana.add_to_html(page)
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
+        return response
+
+
+class BusyDatabaseMiddleware:
+    """Answer 503 「混み合っています」 when SQLite's single writer stays busy past its
+    `busy_timeout` (many people saving at the same instant): the visitor is asked to try again
+    instead of seeing a server error, and nothing was saved. PostgreSQL never raises this."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not (isinstance(exception, OperationalError) and "database is locked" in str(exception)):
+            return None
+        message = _("ただいま混み合っています。少し待ってから、もう一度お試しください。")
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse({"detail": str(message)}, status=503)
+        else:
+            response = render(request, "core/busy.html", {"message": message}, status=503)
+        response["Retry-After"] = "5"
         return response

@@ -85,7 +85,9 @@ class ProcedureDetailOut(ProcedureOut):
 
     eligibility: str
     eligibility_en: str
+    # One document a line, in Japanese; `required_documents_en` in English ("" if not translated).
     required_documents: str
+    required_documents_en: str
     identity_check: bool
     form: ProcedureFormOut | None
 
@@ -340,6 +342,7 @@ def get_procedure(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
             "eligibility": procedure.eligibility,
             "eligibility_en": procedure.eligibility_en,
             "required_documents": procedure.required_documents,
+            "required_documents_en": procedure.required_documents_en,
             "identity_check": procedure.identity_check,
             "form": _form(version) if version is not None else None,
         },

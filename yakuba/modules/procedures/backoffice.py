@@ -1,6 +1,7 @@
 """The back office's use cases (申請の処理): assign, change the status, ask for a correction
 (補正依頼), internal notes, messages to the applicant, bulk status changes, mark a counter fee paid,
-and a clerk's correction of an obvious error (職権訂正).
+a clerk's correction of an obvious error (職権訂正), filing for a resident at the counter
+(窓口受付), and taking in a package of applications from マイナポータル uploaded by staff.
 
 Every operation takes the acting staff member (`by=`), refuses a submission of another department
 (a superuser may act on all), locks the submission row, runs in a transaction and leaves an audit
@@ -13,30 +14,38 @@ hold whoever calls them.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yakuba.modules.procedures import engine, formdef, services
+from yakuba.modules.procedures import engine, formdef, mynaportal, services
 from yakuba.modules.procedures.backoffice_queries import staff_department_id, staff_name
 from yakuba.modules.procedures.models import (
     CLOSED_STATUSES,
     Amendment,
+    ApplicantKind,
+    Attachment,
+    Draft,
     Event,
+    HouseholdMember,
     Procedure,
     Status,
     Submission,
 )
 from yakuba.platform import notify
-from yakuba.platform.accounts.models import StaffMember, User
+from yakuba.platform.accounts.models import ResidentProfile, StaffMember, User
 from yakuba.platform.audit.models import AuditAction
 from yakuba.platform.audit.services import record
+from yakuba.platform.payments.collectors import PaymentState
 
 # A second identical post by the same person within this many seconds is a double click (or a
 # reload of the POST), not a second message to the applicant.
@@ -338,11 +347,11 @@ def mark_paid(submission: Submission, *, by: User) -> Submission:
     """The fee was paid at the counter (窓口で支払い → 支払い済み)."""
     _ensure_may_handle(by, submission)
     locked = _locked(submission)
-    if locked.payment == Submission.Payment.PAID:
+    if locked.payment == PaymentState.PAID:
         raise ValidationError(_("手数料はすでに支払い済みです。"), code="already_paid")
-    if locked.payment != Submission.Payment.AT_COUNTER:
+    if locked.payment != PaymentState.AT_COUNTER:
         raise ValidationError(_("この申請には窓口で支払う手数料がありません。"), code="no_fee")
-    locked.payment = Submission.Payment.PAID
+    locked.payment = PaymentState.PAID
     _touch(locked, "payment")
     Event.objects.create(
         submission=locked,
@@ -354,7 +363,7 @@ def mark_paid(submission: Submission, *, by: User) -> Submission:
         AuditAction.UPDATE,
         by=by,
         obj=locked,
-        changes={"payment": [Submission.Payment.AT_COUNTER, Submission.Payment.PAID]},
+        changes={"payment": [PaymentState.AT_COUNTER, PaymentState.PAID]},
     )
     return locked
 
@@ -456,3 +465,192 @@ def bulk_change_status(
         else:
             outcome.changed.append(submission)
     return outcome
+
+
+# --- at the counter (窓口受付) ------------------------------------------------------------------------
+
+# The reason the audit log gives for what a clerk does in a resident's name at the counter.
+COUNTER = "counter"
+
+
+def may_file_at_counter(user: Any, procedure: Procedure) -> bool:
+    """Whether `user` may file `procedure` for a resident at the counter: staff of the
+    procedure's department, or a superuser."""
+    if user.is_superuser:
+        return True
+    return bool(user.is_staff) and staff_department_id(user) == procedure.department_id
+
+
+def _ensure_may_file(user: Any, procedure: Procedure) -> None:
+    if not may_file_at_counter(user, procedure):
+        raise PermissionDenied(
+            _("この手続きは別の課の担当です。窓口では自分の課の手続きだけを受け付けられます。")
+        )
+
+
+def _ensure_resident(person: User) -> None:
+    if (
+        person.is_staff
+        or not person.is_active
+        or not ResidentProfile.objects.filter(user=person).exists()
+    ):
+        raise ValidationError(
+            _("町民情報が登録されている方の申請だけを、窓口で受け付けられます。"),
+            code="not_a_resident",
+        )
+
+
+@transaction.atomic
+def start_counter_draft(
+    procedure: Procedure,
+    resident: User,
+    *,
+    by: User,
+    applicant_kind: str = ApplicantKind.SELF,
+    household_member: HouseholdMember | None = None,
+    agent: services.Agent | None = None,
+) -> Draft:
+    """Start filling a procedure's form for a resident who came to the counter (窓口受付): the
+    clerk fills the resident's own draft, pre-filled from their profile exactly as online, and a
+    draft the resident began online is continued. Only the clerk's department's procedures; only
+    residents with a profile (the form is filled from it, and they follow the application in
+    their my page)."""
+    _ensure_may_file(by, procedure)
+    _ensure_resident(resident)
+    existed = Draft.objects.filter(applicant=resident, procedure=procedure).exists()
+    draft = services.start_draft(
+        resident,
+        procedure,
+        applicant_kind=applicant_kind,
+        household_member=household_member,
+        agent=agent,
+    )
+    record(
+        AuditAction.UPDATE if existed else AuditAction.CREATE,
+        by=by,
+        obj=draft,
+        subject_user_id=resident.pk,
+        reason=COUNTER,
+        changes={"procedure": procedure.code, "applicant_kind": applicant_kind},
+    )
+    return draft
+
+
+@transaction.atomic
+def save_counter_section(
+    draft: Draft, section_key: str, values: dict[str, Any], *, by: User
+) -> Draft:
+    """Keep one section of a counter filing's answers (as `services.save_section` online)."""
+    _ensure_may_file(by, draft.procedure)
+    saved = services.save_section(draft, section_key, values)
+    record(
+        AuditAction.UPDATE,
+        by=by,
+        obj=saved,
+        subject_user_id=saved.applicant_id,
+        reason=COUNTER,
+        changes={"section": section_key},
+    )
+    return saved
+
+
+@transaction.atomic
+def attach_counter_file(
+    draft: Draft, field_key: str, uploaded_file: UploadedFile, *, by: User
+) -> Attachment:
+    """Attach a document the resident brought (scanned at the counter) to a counter filing,
+    checked as online (`services.attach_file`); the clerk is recorded as the uploader."""
+    _ensure_may_file(by, draft.procedure)
+    attachment = services.attach_file(draft, field_key, uploaded_file, by=by)
+    record(
+        AuditAction.CREATE,
+        by=by,
+        obj=attachment,
+        subject_user_id=draft.applicant_id,
+        reason=COUNTER,
+        changes={"field": field_key},
+    )
+    return attachment
+
+
+@transaction.atomic
+def discard_counter_draft(draft: Draft, *, by: User) -> None:
+    """Throw away a counter filing that will not be filed (the resident changed their mind)."""
+    _ensure_may_file(by, draft.procedure)
+    record(
+        AuditAction.DELETE,
+        by=by,
+        obj=draft,
+        subject_user_id=draft.applicant_id,
+        reason=COUNTER,
+    )
+    services.discard_draft(draft)
+
+
+@transaction.atomic
+def file_at_counter(draft: Draft, *, by: User) -> Submission:
+    """File the resident's application at the counter (窓口で受け付ける), exactly as
+    `services.submit` files one online — the same checks, receipt number, fee, signed PDF copy
+    and notice to the resident, who finds it in their my page — with 窓口 as its source and the
+    clerk as the one who took it (the 受付 step's author). `services.AlreadySubmitted` for a
+    second click."""
+    _ensure_may_file(by, draft.procedure)
+    _ensure_resident(draft.applicant)
+    submission = services.submit(draft, applicant=draft.applicant, taken_by=by)
+    record(
+        AuditAction.CREATE,
+        by=by,
+        obj=submission,
+        subject_user_id=submission.applicant_id,
+        reason=COUNTER,
+        changes={"source": Submission.Source.COUNTER, "receipt_number": submission.receipt_number},
+    )
+    return submission
+
+
+# --- マイナポータル packages ---------------------------------------------------------------------------
+
+# A package is a ZIP, or one application's XML (after a byte-order mark and blank space).
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+XML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<")
+
+
+def import_mynaportal_package(package: UploadedFile, *, by: User) -> mynaportal.ImportResult:
+    """Take in a package of applications downloaded from マイナポータル and uploaded by staff
+    (申請データの取込), as `manage.py procedures_import_mynaportal` does: whole or nothing
+    (`mynaportal.PackageError` naming every problem), applications imported before skipped. A
+    file that is too big, empty, or neither a ZIP nor XML is refused before it is read. Every
+    submission created is audited as created by `by`."""
+    limit = mynaportal.MAX_PACKAGE_BYTES
+    size = package.size or 0
+    if size > limit:
+        raise mynaportal.PackageError(
+            _("ファイルが大きすぎます（%(size)s）。%(limit)dMBまでのファイルにしてください。")
+            % {"size": filesizeformat(size), "limit": limit // 2**20}
+        )
+    if size == 0:
+        raise mynaportal.PackageError(_("ファイルが空です。"))
+    head = package.read(64)
+    package.seek(0)
+    if not head.startswith(ZIP_SIGNATURES) and not XML_START.match(head):
+        raise mynaportal.PackageError(
+            _(
+                "ZIPファイルでもXMLファイルでもありません。マイナポータルからダウンロードした"
+                "申請データ（ZIP）か、申請データのXMLファイルを選んでください。"
+            )
+        )
+    with transaction.atomic():
+        result = mynaportal.import_package(package, by=by)
+        for submission in result.created:
+            record(
+                AuditAction.CREATE,
+                by=by,
+                obj=submission,
+                reason="mynaportal",
+                changes={
+                    "source": Submission.Source.MYNAPORTAL,
+                    "external_reference": submission.external_reference,
+                    "package": (package.name or "")[-100:],
+                },
+            )
+    return result

@@ -8,6 +8,11 @@ Every change to it is checked whole with `formdef.parse` before it is saved, so 
 is always a form residents could fill in, and a refused change leaves it as it was. Publishing
 makes the working copy the form residents get; applications already made keep their version.
 
+Staff edit only their own department's procedures (担当課), as they process only their own
+department's applications; a superuser edits every one. Every change here checks it on the
+locked row (`may_edit`), and the pages look procedures up through `editable_by`, so another
+department's procedure is as good as absent for them.
+
 A shared definition is one JSON file in the shape of the catalogue's files
 (``{"procedure": {...}, "form": {...}}``) with ``"format": "yakuba.procedures.share/1"``, the town
 it came from and when. Importing one never publishes anything: it makes a new, unpublished
@@ -23,15 +28,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yakuba.core import furigana
 from yakuba.core.models import Municipality
-from yakuba.modules.procedures import formdef
+from yakuba.modules.procedures import engine, formdef
+from yakuba.modules.procedures.backoffice_queries import staff_department_id
 from yakuba.modules.procedures.catalogue import (
     ProcedureFileError,
     apply_settings,
@@ -61,6 +67,7 @@ SETTINGS = (
     "life_events",
     "applicant_kinds",
     "required_documents",
+    "required_documents_en",
     "fee_kind",
     "fee_amount",
     "identity_check",
@@ -112,6 +119,48 @@ def _starter_form() -> dict[str, Any]:
     }
 
 
+# --- who edits what (担当課) ----------------------------------------------------------------------
+
+
+def may_edit(user: User, procedure: Procedure) -> bool:
+    """Whether `user` may change `procedure`: staff of its department, or a superuser."""
+    if user.is_superuser:
+        return True
+    return bool(user.is_staff) and staff_department_id(user) == procedure.department_id
+
+
+def editable_by(user: User) -> QuerySet[Procedure]:
+    """The procedures `user` sees and changes in the builder: their department's; every one for
+    a superuser; none for staff without a department."""
+    if user.is_superuser:
+        return Procedure.objects.all()
+    department_id = staff_department_id(user) if user.is_staff else None
+    if department_id is None:
+        return Procedure.objects.none()
+    return Procedure.objects.filter(department_id=department_id)
+
+
+def own_department(user: User) -> Department | None:
+    """The department a staff member belongs to (所属課): where their new procedures go."""
+    department_id = staff_department_id(user)
+    return Department.objects.filter(pk=department_id).first() if department_id else None
+
+
+def _ensure_may_edit(user: User, procedure: Procedure) -> None:
+    if not may_edit(user, procedure):
+        raise PermissionDenied(_("この手続きは別の課の担当です。"))
+
+
+def _ensure_may_choose(user: User, department: Department | None) -> None:
+    """A procedure goes to its author's own department; only a superuser chooses another."""
+    if department is None or user.is_superuser:
+        return
+    if department.pk != staff_department_id(user):
+        raise ValidationError(
+            {"department": _("担当課は、あなたの所属する課にしてください。")}, code="department"
+        )
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -158,8 +207,9 @@ def _in_status_order(statuses: list[str]) -> list[str]:
     return [status for status in Status.values if status in statuses]
 
 
-def _clean_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_settings(settings: Mapping[str, Any], by: User) -> dict[str, Any]:
     values = {key: settings[key] for key in SETTINGS if key in settings}
+    _ensure_may_choose(by, values.get("department"))
     if "statuses" in values:
         if Status.RECEIVED not in values["statuses"]:
             raise ValidationError({"statuses": _("受付は必ず使います。")}, code="received_required")
@@ -177,8 +227,8 @@ def _checked_save(procedure: Procedure) -> None:
 @transaction.atomic
 def create_procedure(*, by: User, code: str, settings: Mapping[str, Any]) -> Procedure:
     """A new procedure (手続きの新規作成), not yet shown to residents, with a working copy of a
-    starter form to build on."""
-    values = _clean_settings(settings)
+    starter form to build on. Staff create them in their own department only."""
+    values = _clean_settings(settings, by)
     procedure = Procedure(code=code, **values)
     _checked_save(procedure)
     FormVersion.objects.create(
@@ -191,9 +241,10 @@ def create_procedure(*, by: User, code: str, settings: Mapping[str, Any]) -> Pro
 @transaction.atomic
 def update_procedure(procedure: Procedure, *, by: User, settings: Mapping[str, Any]) -> Procedure:
     """Change a procedure's settings (名称・対象・担当課・手数料・状態・公開…). Takes effect at
-    once; the form itself changes only by publishing a version."""
-    procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)
-    values = _clean_settings(settings)
+    once; the form itself changes only by publishing a version. Staff keep the procedure in
+    their own department; a superuser may hand it to another."""
+    procedure = _locked(procedure, by)
+    values = _clean_settings(settings, by)
     changed = {
         key: [_plain(getattr(procedure, key)), _plain(value)]
         for key, value in values.items()
@@ -214,9 +265,12 @@ def _plain(value: Any) -> Any:
 # --- the working copy --------------------------------------------------------------------------
 
 
-def _locked(procedure: Procedure) -> Procedure:
-    """The procedure's row, locked: changes to one procedure's versions go one at a time."""
-    return Procedure.objects.select_for_update().get(pk=procedure.pk)
+def _locked(procedure: Procedure, by: User) -> Procedure:
+    """The procedure's row, locked (changes to one procedure go one at a time), once `by` is
+    known to work in its department as it is now."""
+    procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)
+    _ensure_may_edit(by, procedure)
+    return procedure
 
 
 def _next_number(procedure: Procedure) -> int:
@@ -237,7 +291,7 @@ def _new_working_copy(procedure: Procedure, by: User) -> FormVersion:
 def start_working_copy(procedure: Procedure, *, by: User) -> FormVersion:
     """Start editing the form (編集を始める): the working copy, made from the published form
     when there is none yet."""
-    procedure = _locked(procedure)
+    procedure = _locked(procedure, by)
     version = working_copy(procedure)
     if version is None:
         version = _new_working_copy(procedure, by)
@@ -263,7 +317,7 @@ def _edit(
     """Apply `change` to a copy of the working copy's definition and save it if the whole form
     still parses; otherwise nothing (not even a working copy started for it) is saved."""
     with transaction.atomic():
-        procedure = _locked(procedure)
+        procedure = _locked(procedure, by)
         version = working_copy(procedure) or _new_working_copy(procedure, by)
         definition = copy.deepcopy(version.definition)
         change(definition)
@@ -463,6 +517,68 @@ def set_fee(procedure: Procedure, *, by: User, fee: Mapping[str, Any] | None) ->
     return _edit(procedure, by, change, {"operation": "set_fee", "fee": dict(fee or {})})
 
 
+# --- the whole definition as JSON (上級者向け) ----------------------------------------------------
+
+
+def definition_to_edit(procedure: Procedure) -> dict[str, Any]:
+    """The definition the JSON editor shows: the working copy's, else the published form's, else
+    the starter form a first edit would start from."""
+    version = version_to_edit(procedure)
+    return version.definition if version is not None else _starter_form()
+
+
+def definition_digest(definition: Mapping[str, Any]) -> str:
+    """A fingerprint of a definition, to tell whether it changed while someone edited it."""
+    return engine.digest(definition)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValidationError(
+        _("「%(name)s」はJSONでは使えません。数は数字で書いてください。") % {"name": name},
+        code="json",
+    )
+
+
+def _read_json(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            _(
+                "%(line)s行目の%(column)s文字目から、JSONとして読めません。"
+                'カンマ（,）・かっこ・引用符（"）の抜けや余りがないか確かめてください。'
+            )
+            % {"line": error.lineno, "column": error.colno},
+            code="json",
+        ) from error
+
+
+def replace_definition(
+    procedure: Procedure, *, by: User, text: str, based_on: str = ""
+) -> FormVersion:
+    """Replace the working copy's whole definition with `text`, a definition written as JSON
+    (様式をJSONで編集する, for staff who know the format, like LoGoフォーム's advanced mode).
+    It is checked whole like every other edit: on any mistake nothing is saved. `based_on` is
+    the `definition_digest` of what the editor showed: when the form changed since (another
+    page or a colleague saved), nothing is saved either, rather than overwrite that change."""
+    definition = _read_json(text)
+    check_definition(definition)
+
+    def change(current: dict[str, Any]) -> None:
+        if based_on and definition_digest(current) != based_on:
+            raise ValidationError(
+                _(
+                    "この画面を開いたあとで、様式がほかで変更されました。"
+                    "開き直して今の内容を確かめてから、もう一度保存してください。"
+                ),
+                code="stale",
+            )
+        current.clear()
+        current.update(definition)
+
+    return _edit(procedure, by, change, {"operation": "replace_definition"})
+
+
 def find_field(
     definition: Mapping[str, Any], section: str, key: str, group: str | None = None
 ) -> dict[str, Any]:
@@ -521,7 +637,7 @@ def publish_version(procedure: Procedure, *, by: User, note: str) -> FormVersion
     """Publish the working copy (様式の公開): from now on residents fill in this version. The
     version is never changed again; drafts and applications keep the version they were made
     with."""
-    procedure = _locked(procedure)
+    procedure = _locked(procedure, by)
     version = working_copy(procedure)
     note = note.strip()
     if version is None:
@@ -555,7 +671,7 @@ def publish_version(procedure: Procedure, *, by: User, note: str) -> FormVersion
 @transaction.atomic
 def discard_working_copy(procedure: Procedure, *, by: User) -> None:
     """Throw the working copy away (編集を取りやめる); the published form stays as it is."""
-    procedure = _locked(procedure)
+    procedure = _locked(procedure, by)
     version = working_copy(procedure)
     if version is None:
         raise ValidationError(_("取りやめる編集中の様式がありません。"), code="no_working_copy")
@@ -580,6 +696,7 @@ def _shared_settings(procedure: Procedure) -> dict[str, Any]:
         "life_events": list(procedure.life_events),
         "applicant_kinds": list(procedure.applicant_kinds),
         "required_documents": procedure.required_documents,
+        "required_documents_en": procedure.required_documents_en,
         "fee_kind": procedure.fee_kind,
         "fee_amount": procedure.fee_amount,
         "identity_check": procedure.identity_check,
@@ -592,6 +709,8 @@ def _shared_settings(procedure: Procedure) -> dict[str, Any]:
 def export_definition(procedure: Procedure, *, by: User | None = None) -> bytes:
     """The procedure as one JSON file another town can import (フォームシェア): its settings and
     its published form (the working copy when nothing is published yet)."""
+    if by is not None:
+        _ensure_may_edit(by, procedure)
     version = procedure.current_version() or working_copy(procedure)
     if version is None:
         raise ValidationError(_("この手続きには様式がありません。"), code="no_form")
@@ -640,9 +759,10 @@ def _content(file: IO[bytes] | bytes) -> bytes:
     return content if isinstance(content, bytes) else str(content).encode("utf-8")
 
 
-def read_shared_definition(file: IO[bytes] | bytes) -> SharedDefinition:
+def read_shared_definition(file: IO[bytes] | bytes, *, by: User) -> SharedDefinition:
     """Check a shared file completely before anything is saved; `ValidationError` lists what
-    is wrong in plain words."""
+    is wrong in plain words. A file whose code is another department's procedure is refused:
+    its working copy is not `by`'s to replace."""
     content = _content(file)
     if len(content) > MAX_SHARE_BYTES:
         raise ValidationError(_("ファイルが大きすぎます（1MBまで）。"), code="too_large")
@@ -668,6 +788,17 @@ def read_shared_definition(file: IO[bytes] | bytes) -> SharedDefinition:
             _('「department」は {"code": …, "name": …} の形にしてください。'),
             code="department",
         )
+    existing = Procedure.objects.filter(code=checked.settings["code"]).first()
+    if existing is not None and not may_edit(by, existing):
+        # The code is taken (codes are unique across the town), but not what it names.
+        raise ValidationError(
+            _(
+                "コード「%(code)s」は、この町のほかの課の手続きが使っています。"
+                "ファイルの「code」を変えてから読み込んでください。"
+            )
+            % {"code": existing.code},
+            code="code_taken",
+        )
     source = data.get("exported_from")
     source_name = ""
     if isinstance(source, dict):
@@ -677,22 +808,25 @@ def read_shared_definition(file: IO[bytes] | bytes) -> SharedDefinition:
         form=checked.form,
         exported_from=source_name,
         exported_at=str(data.get("exported_at") or ""),
-        existing=Procedure.objects.filter(code=checked.settings["code"]).first(),
+        existing=existing,
     )
 
 
 @transaction.atomic
 def import_definition(
-    file: IO[bytes] | bytes, *, by: User, department: Department | None
+    file: IO[bytes] | bytes, *, by: User, department: Department | None = None
 ) -> Procedure:
-    """Import a shared file. A new code makes a new procedure, not shown to residents, in
-    `department` (the importing town's own) with the file's form as its working copy; a code
-    already here gets the file's form as its working copy (replacing one being edited) and keeps
-    its own settings. Nothing is published."""
-    shared = read_shared_definition(file)
+    """Import a shared file. A new code makes a new procedure, not shown to residents, in the
+    importing staff member's own department (a superuser chooses `department`) with the file's
+    form as its working copy; a code already here, in `by`'s department, gets the file's form
+    as its working copy (replacing one being edited) and keeps its own settings. Nothing is
+    published."""
+    shared = read_shared_definition(file, by=by)
     form = check_definition(shared.form)
     existing = shared.existing
     if existing is None:
+        department = department or own_department(by)
+        _ensure_may_choose(by, department)
         if department is None:
             raise ValidationError(
                 {"department": _("担当課を選んでください。")}, code="department_required"
@@ -712,7 +846,7 @@ def import_definition(
             changes={"imported_from": shared.exported_from, "code": shared.code},
         )
         return procedure
-    procedure = _locked(existing)
+    procedure = _locked(existing, by)
     version = working_copy(procedure)
     if version is None:
         version = FormVersion.objects.create(
@@ -738,20 +872,26 @@ __all__ = [
     "check_definition",
     "condition",
     "create_procedure",
+    "definition_digest",
+    "definition_to_edit",
     "discard_working_copy",
     "edit_field",
     "edit_section",
+    "editable_by",
     "export_definition",
     "find_field",
     "find_section",
     "import_definition",
+    "may_edit",
     "move_field",
     "move_section",
+    "own_department",
     "publish_version",
     "published_versions",
     "read_shared_definition",
     "remove_field",
     "remove_section",
+    "replace_definition",
     "set_fee",
     "start_working_copy",
     "update_procedure",

@@ -4,6 +4,7 @@ staff typed into the JSON of the form definition format; `builder` checks the wh
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from django import forms
@@ -92,6 +93,7 @@ class ProcedureForm(forms.ModelForm[Procedure]):
                 "英小文字・数字・ハイフン。URLと他の町との共有に使い、後から変えられません。"
             ),
             "required_documents": _("1行に一つ書きます。"),
+            "required_documents_en": _("1行に一つ、日本語と同じ順に書きます。"),
             "keywords": _("空白で区切ります。漢字の言葉の読みがなは自動で加えます。"),
             "is_published": _("公開中の様式があるときだけ、町民の一覧に出ます。"),
         }
@@ -101,15 +103,27 @@ class ProcedureForm(forms.ModelForm[Procedure]):
             "eligibility": forms.Textarea(attrs={"rows": 3}),
             "eligibility_en": forms.Textarea(attrs={"rows": 3}),
             "required_documents": forms.Textarea(attrs={"rows": 3}),
+            "required_documents_en": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, is_new: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, is_new: bool, department: Department | None = None, **kwargs: Any
+    ) -> None:
+        """`department`: the staff member's own, which the procedure stays in (shown, not
+        chosen); None lets them choose any (a superuser)."""
         super().__init__(*args, **kwargs)
         if not is_new:
             del self.fields["code"]
         cast(
             forms.ModelChoiceField, self.fields["department"]
         ).queryset = Department.objects.order_by("order", "code")
+        if department is not None:
+            field = cast(forms.ModelChoiceField, self.fields["department"])
+            field.queryset = Department.objects.filter(pk=department.pk)
+            field.initial = department.pk
+            # A disabled field keeps its initial value whatever is posted.
+            field.disabled = True
+            field.help_text = _("あなたの課の手続きだけを作り、編集できます。")
         self.fields["statuses"].initial = self.fields["statuses"].initial or [Status.RECEIVED]
 
     def clean_code(self) -> str:
@@ -487,3 +501,27 @@ class ImportConfirmForm(forms.Form):
             self.fields["department"].required = True
         else:
             del self.fields["department"]
+
+
+class DefinitionForm(forms.Form):
+    """The whole form definition as JSON (上級者向け); `builder.replace_definition` checks it."""
+
+    definition = forms.CharField(
+        label=_("様式の定義（JSON）"),
+        max_length=builder.MAX_SHARE_BYTES,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false", "class": "builder-json"}),
+        help_text=_(
+            "形式は yakuba.procedures.form/1 です。保存すると全体を確かめ、"
+            "間違いがあれば場所と一緒にすべて表示します（そのときは何も保存しません）。"
+        ),
+    )
+    # What the page showed, to notice a change made elsewhere in the meantime.
+    based_on = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    @classmethod
+    def initial_from(cls, definition: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "definition": json.dumps(definition, ensure_ascii=False, indent=2),
+            "based_on": builder.definition_digest(definition),
+        }

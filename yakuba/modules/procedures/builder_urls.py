@@ -1,4 +1,5 @@
-"""The form builder's pages (手続きと様式), mounted at /procedures/staff/forms/."""
+"""The form builder's pages (手続きと様式), mounted at /procedures/staff/forms/. A page of one
+procedure has `code` in its URL and is a `builder_views.procedure_page` (the tests check both)."""
 
 from django.urls import path
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("<slug:code>/form/discard/", views.discard, name="builder_discard"),
     path("<slug:code>/form/preview/", views.preview, name="builder_preview"),
     path("<slug:code>/form/fee/", views.fee, name="builder_fee"),
+    path("<slug:code>/form/json/", views.edit_as_json, name="builder_definition"),
     path("<slug:code>/form/add-section/", views.section_new, name="builder_section_new"),
     path("<slug:code>/form/sections/<slug:key>/", views.section_edit, name="builder_section_edit"),
     path(

@@ -2,19 +2,24 @@
 form editor with its preview, publishing, the version history, and sharing definitions with other
 towns (書き出す・読み込む).
 
-Every page needs procedures.change_procedure. The editor is plain forms, one button per action
+Every page needs procedures.change_procedure, and a procedure's pages are its department's only
+(a superuser's: every department's). Those pages are written as `@procedure_page` views, which
+look the code up among `builder.editable_by(user)`: another department's procedure is 404, as if
+it did not exist, on every page. The editor is plain forms, one button per action
 (Post/Redirect/Get); a refused action shows the page again with the error summary and changes
 nothing. Mounted at /procedures/staff/forms/ by `builder_urls.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +32,7 @@ from yakuba.modules.procedures import builder, engine, formdef
 from yakuba.modules.procedures.builder_forms import (
     FIELD_TYPE_CHOICES,
     FIELD_TYPE_LABELS,
+    DefinitionForm,
     FeeForm,
     FieldForm,
     ImportConfirmForm,
@@ -36,14 +42,35 @@ from yakuba.modules.procedures.builder_forms import (
     SectionForm,
 )
 from yakuba.modules.procedures.models import FormVersion, Procedure
+from yakuba.platform.accounts.models import User
 from yakuba.platform.accounts.requests import signed_in_user
 
 CHANGE = "procedures.change_procedure"
 GET_POST = require_http_methods(["GET", "POST"])
 
 
-def _procedure(code: str) -> Procedure:
-    return get_object_or_404(Procedure.objects.select_related("department"), code=code)
+def procedure_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of one procedure (`code` in its URL): the view gets the procedure, found among
+    those the signed-in staff member may edit, or 404."""
+
+    @staff_required(permission=CHANGE)
+    @wraps(view)
+    def wrapped(request: HttpRequest, code: str, **kwargs: Any) -> HttpResponse:
+        editable = builder.editable_by(signed_in_user(request)).select_related("department")
+        return view(request, get_object_or_404(editable, code=code), **kwargs)
+
+    return wrapped
+
+
+def _department_choice(user: User) -> dict[str, Any]:
+    """The settings form's department: fixed to the staff member's own; a superuser chooses."""
+    if user.is_superuser:
+        return {"department": None}
+    department = builder.own_department(user)
+    if department is None:
+        # Staff without a department (所属課) have no procedures to create or edit.
+        raise PermissionDenied
+    return {"department": department}
 
 
 def _crumbs(procedure: Procedure | None, *rest: tuple[str, str | None]) -> list[Any]:
@@ -158,10 +185,11 @@ def _outline_context(definition: formdef.FormDefinition) -> dict[str, Any]:
 @staff_required(permission=CHANGE)
 @require_GET
 def procedure_list(request: HttpRequest) -> HttpResponse:
-    """Every procedure, published or not, with its current version and whether a working copy
-    is being edited."""
+    """The department's procedures (a superuser's: every one, by department), published or not,
+    with the current version and whether a working copy is being edited."""
     procedures = (
-        Procedure.objects.select_related("department")
+        builder.editable_by(signed_in_user(request))
+        .select_related("department")
         .annotate(
             published_number=Max(
                 "versions__number", filter=Q(versions__published_at__isnull=False)
@@ -181,7 +209,9 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def procedure_new(request: HttpRequest) -> HttpResponse:
     """A new procedure: its settings; its form starts from a small starter form."""
-    form = ProcedureForm(request.POST or None, is_new=True)
+    form = ProcedureForm(
+        request.POST or None, is_new=True, **_department_choice(signed_in_user(request))
+    )
     if request.method == "POST" and form.is_valid():
         try:
             procedure = builder.create_procedure(
@@ -200,11 +230,10 @@ def procedure_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_GET
-def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
+def procedure_detail(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     """A procedure at a glance: settings, the working copy, the version history, sharing."""
-    procedure = _procedure(code)
     return render(
         request,
         "procedures/builder/detail.html",
@@ -218,14 +247,16 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @GET_POST
-def procedure_settings(request: HttpRequest, code: str) -> HttpResponse:
+def procedure_settings(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     """Change a procedure's settings; they apply at once."""
-    procedure = _procedure(code)
     # The form works on its own copy: a refused change must not show as made on the page.
     form = ProcedureForm(
-        request.POST or None, instance=Procedure.objects.get(pk=procedure.pk), is_new=False
+        request.POST or None,
+        instance=Procedure.objects.get(pk=procedure.pk),
+        is_new=False,
+        **_department_choice(signed_in_user(request)),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -281,11 +312,11 @@ def _editor(
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_GET
-def editor(request: HttpRequest, code: str) -> HttpResponse:
+def editor(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     """The form's sections and fields in order, each with edit / move / remove."""
-    return _editor(request, _procedure(code))
+    return _editor(request, procedure)
 
 
 def _act(
@@ -299,18 +330,16 @@ def _act(
     return redirect(_editor_url(procedure, anchor))
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_POST
-def start_editing(request: HttpRequest, code: str) -> HttpResponse:
-    procedure = _procedure(code)
+def start_editing(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     builder.start_working_copy(procedure, by=signed_in_user(request))
     return redirect(_editor_url(procedure))
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_POST
-def discard(request: HttpRequest, code: str) -> HttpResponse:
-    procedure = _procedure(code)
+def discard(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     return _act(
         request,
         procedure,
@@ -319,11 +348,10 @@ def discard(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_POST
-def fee(request: HttpRequest, code: str) -> HttpResponse:
+def fee(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     """手数料の計算 of the working copy."""
-    procedure = _procedure(code)
     form = FeeForm(request.POST)
     if not form.is_valid():
         return _editor(request, procedure, refused=form, fee_form=form, status=400)
@@ -336,14 +364,48 @@ def fee(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@procedure_page
+@GET_POST
+def edit_as_json(request: HttpRequest, procedure: Procedure) -> HttpResponse:
+    """The working copy's whole definition as JSON, for staff who know the format (上級者向け).
+    Saving checks it whole and lists every mistake with where it is; nothing is saved then."""
+    definition = builder.definition_to_edit(procedure)
+    form = DefinitionForm(request.POST or None, initial=DefinitionForm.initial_from(definition))
+    if request.method == "POST" and form.is_valid():
+        try:
+            builder.replace_definition(
+                procedure,
+                by=signed_in_user(request),
+                text=form.cleaned_data["definition"],
+                based_on=form.cleaned_data["based_on"],
+            )
+        except ValidationError as error:
+            form.add_error("definition", error.messages)
+        else:
+            messages.success(request, _("様式の定義（JSON）を保存しました。"))
+            return redirect(_editor_url(procedure))
+    return render(
+        request,
+        "procedures/builder/definition.html",
+        {
+            "form": form,
+            "procedure": procedure,
+            "working": builder.working_copy(procedure),
+            "breadcrumbs": _crumbs(
+                procedure, (_("様式の編集"), _editor_url(procedure)), (_("JSONで編集"), None)
+            ),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 def _offset(request: HttpRequest) -> int:
     return -1 if request.POST.get("direction") == "up" else 1
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @GET_POST
-def section_new(request: HttpRequest, code: str) -> HttpResponse:
-    procedure = _procedure(code)
+def section_new(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     form = SectionForm(request.POST or None, is_new=True)
     if request.method == "POST" and form.is_valid():
         section = form.section_json()
@@ -377,10 +439,9 @@ def _definition_json(procedure: Procedure) -> dict[str, Any]:
     return definition
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @GET_POST
-def section_edit(request: HttpRequest, code: str, key: str) -> HttpResponse:
-    procedure = _procedure(code)
+def section_edit(request: HttpRequest, procedure: Procedure, key: str) -> HttpResponse:
     try:
         section = builder.find_section(_definition_json(procedure), key)
     except ValidationError:
@@ -411,10 +472,9 @@ def section_edit(request: HttpRequest, code: str, key: str) -> HttpResponse:
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_POST
-def section_move(request: HttpRequest, code: str, key: str) -> HttpResponse:
-    procedure = _procedure(code)
+def section_move(request: HttpRequest, procedure: Procedure, key: str) -> HttpResponse:
     return _act(
         request,
         procedure,
@@ -426,10 +486,9 @@ def section_move(request: HttpRequest, code: str, key: str) -> HttpResponse:
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_POST
-def section_remove(request: HttpRequest, code: str, key: str) -> HttpResponse:
-    procedure = _procedure(code)
+def section_remove(request: HttpRequest, procedure: Procedure, key: str) -> HttpResponse:
     return _act(
         request,
         procedure,
@@ -465,11 +524,10 @@ def _field_page(
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @GET_POST
-def field_new(request: HttpRequest, code: str, key: str) -> HttpResponse:
+def field_new(request: HttpRequest, procedure: Procedure, key: str) -> HttpResponse:
     """Add a field of the kind chosen in the editor (?type=…, in a group with ?group=…)."""
-    procedure = _procedure(code)
     definition = _definition_json(procedure)
     group = request.GET.get("group") or None
     kind = request.GET.get("type", "")
@@ -499,11 +557,10 @@ def field_new(request: HttpRequest, code: str, key: str) -> HttpResponse:
     return _field_page(request, procedure, form, section=key, group=group, title=_("項目を追加"))
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @GET_POST
-def field_edit(request: HttpRequest, code: str, key: str, path: str) -> HttpResponse:
+def field_edit(request: HttpRequest, procedure: Procedure, key: str, path: str) -> HttpResponse:
     """Edit a field: only the settings its type uses."""
-    procedure = _procedure(code)
     definition = _definition_json(procedure)
     group, field_key = _field_path(path)
     try:
@@ -537,10 +594,9 @@ def field_edit(request: HttpRequest, code: str, key: str, path: str) -> HttpResp
     return _field_page(request, procedure, form, section=key, group=group, title=_("項目の編集"))
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_POST
-def field_move(request: HttpRequest, code: str, key: str, path: str) -> HttpResponse:
-    procedure = _procedure(code)
+def field_move(request: HttpRequest, procedure: Procedure, key: str, path: str) -> HttpResponse:
     group, field_key = _field_path(path)
     return _act(
         request,
@@ -558,10 +614,9 @@ def field_move(request: HttpRequest, code: str, key: str, path: str) -> HttpResp
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_POST
-def field_remove(request: HttpRequest, code: str, key: str, path: str) -> HttpResponse:
-    procedure = _procedure(code)
+def field_remove(request: HttpRequest, procedure: Procedure, key: str, path: str) -> HttpResponse:
     group, field_key = _field_path(path)
     return _act(
         request,
@@ -577,12 +632,11 @@ def field_remove(request: HttpRequest, code: str, key: str, path: str) -> HttpRe
 # --- preview, publishing, versions ------------------------------------------------------------
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @GET_POST
-def preview(request: HttpRequest, code: str) -> HttpResponse:
+def preview(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     """The working copy as a resident sees it, to try out: sending it checks the answers as the
     real form does, and saves nothing."""
-    procedure = _procedure(code)
     version = builder.version_to_edit(procedure)
     if version is None:
         raise Http404
@@ -611,11 +665,10 @@ def preview(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @GET_POST
-def publish(request: HttpRequest, code: str) -> HttpResponse:
+def publish(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     """Publish the working copy with a note of what changed."""
-    procedure = _procedure(code)
     working = builder.working_copy(procedure)
     form = PublishForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -646,11 +699,10 @@ def publish(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_GET
-def version_page(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def version_page(request: HttpRequest, procedure: Procedure, number: int) -> HttpResponse:
     """A published version, read-only: its structure and the form as residents saw it."""
-    procedure = _procedure(code)
     version: FormVersion = get_object_or_404(
         procedure.versions.select_related("created_by__staff_member"),
         number=number,
@@ -674,11 +726,10 @@ def version_page(request: HttpRequest, code: str, number: int) -> HttpResponse:
 # --- sharing ---------------------------------------------------------------------------------
 
 
-@staff_required(permission=CHANGE)
+@procedure_page
 @require_GET
-def export(request: HttpRequest, code: str) -> HttpResponse:
+def export(request: HttpRequest, procedure: Procedure) -> HttpResponse:
     """The procedure as a JSON file for another town (書き出す)."""
-    procedure = _procedure(code)
     try:
         content = builder.export_definition(procedure, by=signed_in_user(request))
     except ValidationError:
@@ -688,15 +739,26 @@ def export(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+def _confirm_form(
+    user: User, shared: builder.SharedDefinition, *args: Any, **kwargs: Any
+) -> ImportConfirmForm:
+    """Only a superuser chooses the department of a new procedure; staff import into their own."""
+    return ImportConfirmForm(
+        *args, needs_department=shared.existing is None and user.is_superuser, **kwargs
+    )
+
+
 def _import_check(
     request: HttpRequest, shared: builder.SharedDefinition, form: ImportConfirmForm, status: int
 ) -> HttpResponse:
+    user = signed_in_user(request)
     return render(
         request,
         "procedures/builder/import_check.html",
         {
             "shared": shared,
             "form": form,
+            "own_department": None if user.is_superuser else builder.own_department(user),
             **_outline_context(formdef.parse(shared.form)),
             "breadcrumbs": _crumbs(
                 None,
@@ -716,13 +778,12 @@ def import_file(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["file"].read()
         try:
-            shared = builder.read_shared_definition(content)
+            shared = builder.read_shared_definition(content, by=signed_in_user(request))
         except ValidationError as error:
             form.add_error("file", error.messages)
         else:
-            confirm = ImportConfirmForm(
-                initial={"content": content.decode("utf-8-sig")},
-                needs_department=shared.existing is None,
+            confirm = _confirm_form(
+                signed_in_user(request), shared, initial={"content": content.decode("utf-8-sig")}
             )
             return _import_check(request, shared, confirm, 200)
     return render(
@@ -742,7 +803,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     """Create the procedure or the working copy from the checked file (never published)."""
     content = request.POST.get("content", "").encode("utf-8")
     try:
-        shared = builder.read_shared_definition(content)
+        shared = builder.read_shared_definition(content, by=signed_in_user(request))
     except ValidationError as error:
         return render(
             request,
@@ -754,7 +815,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
             },
             status=400,
         )
-    form = ImportConfirmForm(request.POST, needs_department=shared.existing is None)
+    form = _confirm_form(signed_in_user(request), shared, request.POST)
     if form.is_valid():
         try:
             procedure = builder.import_definition(

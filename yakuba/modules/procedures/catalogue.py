@@ -34,7 +34,7 @@ from yakuba.platform.accounts.models import Department, User
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 
-# The procedure's own settings a file carries; `order` is optional.
+# The procedure's own settings a file carries; OPTIONAL_KEYS may be left out.
 REQUIRED_KEYS = frozenset(
     {
         "code",
@@ -57,7 +57,8 @@ REQUIRED_KEYS = frozenset(
         "keywords",
     }
 )
-OPTIONAL_KEYS = frozenset({"order"})
+# `required_documents_en` came later: files shared by towns on an older Yakuba lack it.
+OPTIONAL_KEYS = frozenset({"order", "required_documents_en"})
 
 
 class CatalogueError(Exception):

@@ -15,7 +15,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yakuba.modules.procedures.storage import private_storage
 from yakuba.platform.accounts.models import Department, HouseholdMember
+from yakuba.platform.payments.collectors import PaymentState
 
 
 class Category(models.TextChoices):
@@ -90,6 +92,7 @@ class Procedure(models.Model):
     applicant_kinds = models.JSONField(_("申請できる人"), default=list)
     # Documents to attach, one per line (必要な書類); the form's file fields take them.
     required_documents = models.TextField(_("必要な書類"), blank=True)
+    required_documents_en = models.TextField(_("必要な書類（英語）"), blank=True)
     fee_kind = models.CharField(
         _("手数料"), max_length=10, choices=FeeKind.choices, default=FeeKind.NONE
     )
@@ -183,11 +186,6 @@ class Submission(models.Model):
         MYNAPORTAL = "mynaportal", _("マイナポータル（ぴったりサービス）")
         COUNTER = "counter", _("窓口")
 
-    class Payment(models.TextChoices):
-        NONE = "none", _("手数料なし")
-        AT_COUNTER = "at_counter", _("窓口で支払い")
-        PAID = "paid", _("支払い済み")
-
     receipt_number = models.CharField(_("受付番号"), max_length=20, unique=True)
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="submissions")
     form_version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="+")
@@ -229,7 +227,7 @@ class Submission(models.Model):
     )
     fee_amount = models.PositiveIntegerField(_("手数料（円）"), null=True, blank=True)
     payment = models.CharField(
-        _("支払い"), max_length=12, choices=Payment.choices, default=Payment.NONE
+        _("支払い"), max_length=12, choices=PaymentState.choices, default=PaymentState.NONE
     )
     source = models.CharField(_("受付経路"), max_length=12, choices=Source.choices)
     # The application's number where it came from (マイナポータル's 申請番号).
@@ -237,7 +235,9 @@ class Submission(models.Model):
     # How the applicant's identity was confirmed ("" = not; "jpki" when a My Number card
     # signature is plugged in, see docs/modules/procedures.md).
     identity_method = models.CharField(_("本人確認の方法"), max_length=20, blank=True)
-    pdf = models.FileField(_("控え（PDF）"), upload_to="procedures/receipts/", blank=True)
+    pdf = models.FileField(
+        _("控え（PDF）"), upload_to="procedures/receipts/", storage=private_storage, blank=True
+    )
     submitted_at = models.DateTimeField(_("申請日時"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("更新日時"), default=timezone.now)
     closed_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
@@ -289,7 +289,7 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    file = models.FileField(upload_to=attachment_path, max_length=200)
+    file = models.FileField(upload_to=attachment_path, storage=private_storage, max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -100,7 +100,6 @@ from yakuba.modules.procedures.models import (
     Status,
     Submission,
 )
-from yakuba.modules.procedures.payments import fee_collector
 from yakuba.platform.accounts.models import User
 
 MAPPING_KEY = "mynaportal"
@@ -127,7 +126,12 @@ _UTF8_NAMES = 0x800  # ZIP general-purpose flag 11: names are UTF-8
 
 class PackageError(Exception):
     """A package that cannot be taken in; the message says where and why, in the staff's
-    language. Nothing of the package was saved."""
+    language. Nothing of the package was saved. `problems`: each problem found, one sentence
+    each (every application that cannot be taken in is named, not only the first)."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -200,12 +204,18 @@ def import_package(package: IO[bytes] | bytes, *, by: User | None) -> ImportResu
             external_reference__in=[a.number for a in applications],
         ).values_list("external_reference", flat=True)
     )
+    problems: list[str] = []
     for application in applications:
         if application.number in imported or application.number in seen:
             result.already_imported.append(application.number)
             continue
         seen.add(application.number)
-        prepared.append(_prepare(application, mappings))
+        try:
+            prepared.append(_prepare(application, mappings))
+        except PackageError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise PackageError(*problems)
     stored: list[Attachment] = []
     try:
         with transaction.atomic():
@@ -667,8 +677,7 @@ def _file(item: _Prepared, *, by: User | None, stored: list[Attachment]) -> Subm
         updated_at=now,
     )
     if fee > 0:
-        submission.payment = fee_collector().request(submission)
-        submission.save(update_fields=["payment"])
+        services.request_fee(submission)
     Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(submission=submission)
     Event.objects.create(
         submission=submission,

@@ -36,9 +36,9 @@ from yakuba.modules.procedures.models import (
     Status,
     Submission,
 )
-from yakuba.modules.procedures.payments import fee_collector
 from yakuba.platform import notify
 from yakuba.platform.accounts.models import ResidentProfile, User
+from yakuba.platform.payments.collectors import FeeDue, fee_collector
 
 # Kept in a draft's answers next to the form's sections: who an agent acts for. Section keys
 # start with a letter, so this never collides with one; it is removed before the engine sees them.
@@ -401,14 +401,22 @@ def _store_attachment(
 
 
 @transaction.atomic
-def attach_file(draft: Draft, field_key: str, uploaded_file: UploadedFile) -> Attachment:
+def attach_file(
+    draft: Draft, field_key: str, uploaded_file: UploadedFile, *, by: User | None = None
+) -> Attachment:
     """Attach a file to a draft's file field (添付書類). The type is read from the content (PDF,
     JPEG, PNG, as the field accepts) and the size is checked against the field's limit; the file is
-    stored privately, named by its SHA-256, and replaces the one the field had."""
+    stored privately, named by its SHA-256, and replaces the one the field had. `by`: who uploads
+    it when it is not the applicant (a clerk at the counter)."""
     locked = Draft.objects.select_for_update().get(pk=draft.pk)
     definition = formdef.parse(locked.form_version.definition)
     attachment = _store_attachment(
-        definition, field_key, uploaded_file, owner=locked.applicant, draft=locked, submission=None
+        definition,
+        field_key,
+        uploaded_file,
+        owner=by or locked.applicant,
+        draft=locked,
+        submission=None,
     )
     for previous in Attachment.objects.filter(draft=locked, field_key=field_key).exclude(
         pk=attachment.pk
@@ -459,6 +467,20 @@ def next_receipt_number(year: int) -> str:
     return f"{year}-{counter.last:06d}"
 
 
+def request_fee(submission: Submission) -> None:
+    """Ask the town's fee collector (`PAYMENTS_FEE_COLLECTOR`) for the submission's 手数料 and
+    keep the payment state it answers."""
+    submission.payment = fee_collector().request(
+        FeeDue(
+            reference=f"procedures:{submission.receipt_number}",
+            amount=submission.fee_amount or 0,
+            description=submission.procedure.title,
+            payer_id=submission.applicant_id,
+        )
+    )
+    submission.save(update_fields=["payment"])
+
+
 def submission_url(submission: Submission) -> str:
     return settings.NOTIFY_PUBLIC_BASE_URL.rstrip("/") + reverse(
         "procedures:submission", args=[submission.pk]
@@ -489,7 +511,7 @@ def _file_attachment_ids(definition: formdef.FormDefinition, answers: dict[str, 
 
 
 @transaction.atomic
-def submit(draft: Draft, *, applicant: User) -> Submission:
+def submit(draft: Draft, *, applicant: User, taken_by: User | None = None) -> Submission:
     """File a draft as an application (申請する).
 
     The draft row is locked and deleted in the same transaction, so a double-clicked 「申請する」
@@ -497,7 +519,11 @@ def submit(draft: Draft, *, applicant: User) -> Submission:
     by the form engine (ValidationError naming the fields; nothing saved), frozen in canonical
     form with their SHA-256, and given the year's next receipt number; the fee is requested from
     the configured collector; the attachments move to the submission; the applicant is told; the
-    signed PDF copy is made by a background job."""
+    signed PDF copy is made by a background job.
+
+    `taken_by`: the clerk who files it for the applicant at the counter (窓口受付, see
+    `backoffice.file_at_counter`): the source is then 窓口 and the 受付 step in the history is
+    the clerk's, which is how the back office shows who took it."""
     locked = Draft.objects.select_for_update().filter(pk=draft.pk, applicant=applicant).first()
     if locked is None:
         raise AlreadySubmitted
@@ -527,13 +553,12 @@ def submit(draft: Draft, *, applicant: User) -> Submission:
         digest=engine.digest(frozen),
         department=procedure.department,
         fee_amount=fee or None,
-        source=Submission.Source.WEB,
+        source=Submission.Source.COUNTER if taken_by else Submission.Source.WEB,
         submitted_at=now,
         updated_at=now,
     )
     if fee > 0:
-        submission.payment = fee_collector().request(submission)
-        submission.save(update_fields=["payment"])
+        request_fee(submission)
     filed = _file_attachment_ids(definition, frozen)
     for attachment in locked.attachments.all():
         if attachment.pk in filed:
@@ -547,7 +572,8 @@ def submit(draft: Draft, *, applicant: User) -> Submission:
         submission=submission,
         kind=Event.Kind.STATUS,
         status=Status.RECEIVED,
-        author=applicant,
+        text=_("窓口で受け付けました。") if taken_by else "",
+        author=taken_by or applicant,
         created_at=now,
     )
     locked.delete()

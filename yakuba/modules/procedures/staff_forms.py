@@ -1,6 +1,7 @@
 """Forms of the back office pages (申請の処理): the queue's filters, the bulk status change, the
-actions on a submission, and the export. A procedure's own fields (for a clerk's correction) are
-built by the form engine."""
+actions on a submission, the export, finding the resident at the counter and the upload of a
+マイナポータル package. A procedure's own fields (for a clerk's correction, or a counter filing)
+are built by the form engine."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yakuba.modules.procedures import backoffice, backoffice_queries
+from yakuba.modules.procedures import backoffice, backoffice_queries, mynaportal
 from yakuba.modules.procedures.models import Procedure, Status, Submission
 from yakuba.modules.procedures.views import in_language
 from yakuba.platform.accounts.models import User
@@ -289,3 +290,51 @@ class ExportForm(forms.Form):
                     _("一度に出力できるのは%(days)d日分までです。") % {"days": MAX_EXPORT_DAYS},
                 )
         return data
+
+
+class CounterSearchForm(forms.Form):
+    """窓口受付: the procedure (of the clerk's department) and the resident who came in person,
+    found by name, kana or e-mail (GET)."""
+
+    procedure = ProcedureChoiceField(
+        label=_("手続き"),
+        queryset=Procedure.objects.none(),
+        to_field_name="code",
+        empty_label=_("選んでください"),
+        error_messages={"required": _("受け付ける手続きを選んでください。")},
+    )
+    q = forms.CharField(
+        label=_("来庁した方の氏名・ふりがな・メールアドレス・電話番号"),
+        max_length=100,
+        help_text=_("姓だけ、ふりがなの一部でも探せます。本人確認書類と見比べて選んでください。"),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+        error_messages={
+            "required": _("探す方の氏名・ふりがな・メールアドレス・電話番号を入力してください。")
+        },
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(
+            ProcedureChoiceField, self.fields["procedure"]
+        ).queryset = backoffice_queries.counter_procedures(user)
+
+
+class MynaportalUploadForm(forms.Form):
+    """マイナポータル（ぴったりサービス）からダウンロードした申請データの取込."""
+
+    package = forms.FileField(
+        label=_("申請データのファイル（ZIPまたはXML）"),
+        error_messages={
+            "required": _("取り込むファイルを選んでください。"),
+            "empty": _("ファイルが空です。"),
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,.xml"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["package"].help_text = _(
+            "マイナポータルからダウンロードしたZIPファイル、または申請1件のXMLファイル。"
+            "%(mb)dMBまで。"
+        ) % {"mb": mynaportal.MAX_PACKAGE_BYTES // 2**20}

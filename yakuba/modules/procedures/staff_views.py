@@ -1,7 +1,8 @@
 """The back office pages (申請の処理): the department's queue with filters, counts and a bulk
 status change; a submission's staff page with the answers (amendments marked), attachments, the
 signed PDF copy and its check, the history with internal notes and the forms to act on it; a
-printable page; the CSV / Excel export for the department's own system.
+printable page; the CSV / Excel export for the department's own system; the upload of a package
+of applications from マイナポータル. Filing at the counter is in `counter_views.py`.
 
 Seeing needs procedures.view_submission; acting needs procedures.change_submission. A staff member
 reaches only their own department's submissions: another's answers 404, like one that does not
@@ -20,7 +21,6 @@ from typing import Any
 import openpyxl
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
@@ -28,11 +28,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yakuba.core.csv_export import csv_response, safe_cell
 from yakuba.core.permissions import staff_required
-from yakuba.modules.procedures import backoffice, backoffice_queries, engine, formdef, services
+from yakuba.modules.procedures import (
+    backoffice,
+    backoffice_queries,
+    engine,
+    formdef,
+    mynaportal,
+    services,
+)
 from yakuba.modules.procedures.models import Attachment, Event, Status, Submission
 from yakuba.modules.procedures.signing import SigningCertificateMissing, verify_pdf
 from yakuba.modules.procedures.staff_forms import (
@@ -43,6 +50,7 @@ from yakuba.modules.procedures.staff_forms import (
     CorrectReasonForm,
     ExportForm,
     MessageForm,
+    MynaportalUploadForm,
     NoteForm,
     QueueFilterForm,
     StatusForm,
@@ -102,7 +110,7 @@ def _queue_page(
     user = signed_in_user(request)
     form = QueueFilterForm(query or None, user=user)
     filters = form.filters(viewer=user)
-    page = Paginator(
+    page = backoffice_queries.QueuePaginator(
         backoffice_queries.queue(user, filters), backoffice_queries.PAGE_SIZE
     ).get_page(query.get("page"))
     return render(
@@ -318,6 +326,7 @@ def _detail_page(
         "fix_form": fix_form,
         "fix_path": fix_path if fix_form is not None else "",
         "fix_label": _field_labels(submission).get(fix_path, ""),
+        "taken_by": backoffice_queries.counter_clerk_name(submission),
         "reason_form": CorrectReasonForm(),
         "failed_form": failed,
         "breadcrumbs": _crumbs((submission.receipt_number, None)),
@@ -632,3 +641,61 @@ def export(request: HttpRequest) -> HttpResponseBase:
     if kind == "xlsx":
         return xlsx_response(rows, filename, title=procedure.code)
     return csv_response(rows, filename)
+
+
+# --- マイナポータル packages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportedRow:
+    """A submission an upload created; `is_visible` when the uploader's department handles it
+    (a package holds every department's applications)."""
+
+    submission: Submission
+    procedure_title: str
+    is_visible: bool
+
+
+@staff_required(permission=CHANGE)
+@require_http_methods(["GET", "POST"])
+def mynaportal_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a package downloaded from マイナポータル (申請データの取込) and see what it did: the
+    submissions made (linked when they are the uploader's department's), the applications
+    imported before and skipped, or every problem — and then nothing was taken in."""
+    user = signed_in_user(request)
+    form = (
+        MynaportalUploadForm(request.POST, request.FILES)
+        if request.method == "POST"
+        else MynaportalUploadForm()
+    )
+    context: dict[str, Any] = {
+        "form": form,
+        "breadcrumbs": _crumbs((_("マイナポータルの申請データを取り込む"), None)),
+    }
+    if request.method == "GET":
+        return render(request, "procedures/staff/mynaportal_upload.html", context)
+    if not form.is_valid():
+        return render(request, "procedures/staff/mynaportal_upload.html", context, status=400)
+    package = form.cleaned_data["package"]
+    try:
+        result = backoffice.import_mynaportal_package(package, by=user)
+    except mynaportal.PackageError as error:
+        context.update(problems=error.problems, file_name=package.name)
+        return render(request, "procedures/staff/mynaportal_upload.html", context, status=400)
+    visible = set(
+        backoffice_queries.visible_to(user)
+        .filter(pk__in=[s.pk for s in result.created])
+        .values_list("pk", flat=True)
+    )
+    # The submissions imported before, for a link when the uploader's department handles them.
+    earlier = backoffice_queries.imported_from_mynaportal(user, result.already_imported)
+    context.update(
+        has_result=True,
+        file_name=package.name,
+        imported=[
+            ImportedRow(s, procedure_label(s.procedure), s.pk in visible) for s in result.created
+        ],
+        skipped=[(number, earlier.get(number)) for number in result.already_imported],
+        form=MynaportalUploadForm(),
+    )
+    return render(request, "procedures/staff/mynaportal_upload.html", context)

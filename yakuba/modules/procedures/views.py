@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jaconv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -26,7 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from yakuba.modules.procedures import engine, fees, formdef, services
+from yakuba.modules.procedures import engine, form_pages, formdef, services
 from yakuba.modules.procedures.forms import (
     CatalogueSearchForm,
     CorrectionMessageForm,
@@ -132,14 +132,6 @@ def _fee_text(procedure: Procedure) -> str:
     return str(FeeKind.NONE.label)
 
 
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 # --- the catalogue -------------------------------------------------------------------------------
 
 
@@ -203,7 +195,13 @@ def procedure_page(request: HttpRequest, code: str) -> HttpResponse:
             "procedure": procedure,
             "eligibility": in_language(procedure.eligibility, procedure.eligibility_en),
             "kinds": [k.label for k in ApplicantKind if k.value in procedure.applicant_kinds],
-            "documents": [line for line in procedure.required_documents.splitlines() if line],
+            "documents": [
+                line
+                for line in in_language(
+                    procedure.required_documents, procedure.required_documents_en
+                ).splitlines()
+                if line.strip()
+            ],
             "fee": _fee_text(procedure),
             "department": in_language(procedure.department.name, procedure.department.name_en),
             "draft": draft,
@@ -225,21 +223,11 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     procedure = _procedure(code)
     user = signed_in_user(request)
     draft = _own_draft(request, procedure)
-    household = services.household_of(user)
-    initial: dict[str, Any] = {}
-    if draft is not None:
-        agent = services.agent_of(draft)
-        initial = {
-            "applicant_kind": draft.applicant_kind,
-            "household_member": draft.household_member_id,
-            "principal_name": agent.principal_name if agent else "",
-            "relationship": agent.relationship if agent else "",
-        }
     form = StartForm(
         request.POST or None,
         procedure=procedure,
-        household=household,
-        initial=initial,
+        household=services.household_of(user),
+        initial=form_pages.start_initial(draft),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -251,7 +239,7 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
                 agent=form.chosen_agent(),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_pages.add_errors(form, error)
         else:
             return redirect("procedures:form", code=procedure.code)
     card = _card(procedure)
@@ -271,36 +259,12 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _section_keys(definition: formdef.FormDefinition) -> list[str]:
-    return [section.key for section in definition.sections]
-
-
 def _attachment_url(identifier: int) -> str:
     return reverse("procedures:attachment", args=[identifier])
 
 
-def _as_typed(
-    definition: formdef.FormDefinition, section_key: str, data: Any, kept: dict[str, Any]
-) -> dict[str, Any]:
-    """A section's answers for a draft: the engine's checked values, and what was typed into
-    the fields that did not pass (a draft keeps answers as typed, to correct later)."""
-    values = dict(kept.get(section_key, {}))
-    for item in definition.section(section_key).fields:
-        if item.type in ("group", "file", "consent") or item.key in values:
-            continue
-        names = {
-            part.name: f"{section_key}-{item.key}__{part.name}"
-            if part.name
-            else f"{section_key}-{item.key}"
-            for part in engine.parts_of(item)
-        }
-        if item.type == "multi_choice":
-            continue
-        typed = {part: str(data.get(name, "")).strip() for part, name in names.items()}
-        if not any(typed.values()):
-            continue
-        values[item.key] = typed.get("", typed)
-    return values
+def _section_url(procedure: Procedure, key: str) -> str:
+    return reverse("procedures:form_section", args=[procedure.code, key])
 
 
 @login_required
@@ -314,40 +278,27 @@ def fill(request: HttpRequest, code: str, section: str = "") -> HttpResponse:
     if draft is None:
         return redirect("procedures:start", code=procedure.code)
     definition = formdef.parse(draft.form_version.definition)
-    keys = _section_keys(definition)
+    keys = form_pages.section_keys(definition)
     if not section:
         return redirect("procedures:form_section", code=procedure.code, section=keys[0])
     if section not in keys:
         raise Http404
-    position = keys.index(section)
     if request.method == "GET":
         form = engine.build_form(
             definition, answers=services.form_answers(draft.answers), section=section
         )
         return _section_page(request, procedure, draft, definition, form, section)
-    upload_errors: list[str] = []
-    for name, upload in request.FILES.items():
-        path = name.replace("-", ".")
-        if not path.startswith(section + ".") or not isinstance(upload, UploadedFile):
-            continue
-        try:
-            services.attach_file(draft, path, upload)
-        except ValidationError as error:
-            upload_errors.extend(error.messages)
-    form = engine.build_form(
-        definition, data=request.POST, answers=services.form_answers(draft.answers), section=section
+    posted = form_pages.post_section(
+        request,
+        definition,
+        draft,
+        section,
+        attach=lambda path, upload: services.attach_file(draft, path, upload),
+        save=lambda values: services.save_section(draft, section, values),
+        section_url=partial(_section_url, procedure),
+        review_url=reverse("procedures:review", args=[procedure.code]),
     )
-    valid = form.is_valid()
-    values = (
-        form.answers[section]
-        if valid
-        else _as_typed(definition, section, request.POST, form.draft_answers)
-    )
-    services.save_section(draft, section, values)
-    action = request.POST.get("action", "next")
-    if form.row_action:
-        return _section_page(request, procedure, draft, definition, form, section)
-    if action == "save":
+    if posted.is_saved:
         messages.success(
             request,
             _(
@@ -355,16 +306,16 @@ def fill(request: HttpRequest, code: str, section: str = "") -> HttpResponse:
             ),
         )
         return redirect("procedures:procedure", code=procedure.code)
-    if action == "back" and position > 0:
-        return redirect("procedures:form_section", code=procedure.code, section=keys[position - 1])
-    if valid and not upload_errors:
-        if position + 1 < len(keys):
-            return redirect(
-                "procedures:form_section", code=procedure.code, section=keys[position + 1]
-            )
-        return redirect("procedures:review", code=procedure.code)
+    if posted.next_url:
+        return redirect(posted.next_url)
     return _section_page(
-        request, procedure, draft, definition, form, section, upload_errors=upload_errors
+        request,
+        procedure,
+        draft,
+        definition,
+        posted.form,
+        section,
+        upload_errors=posted.upload_errors,
     )
 
 
@@ -378,29 +329,21 @@ def _section_page(
     *,
     upload_errors: list[str] | None = None,
 ) -> HttpResponse:
-    keys = _section_keys(definition)
-    position = keys.index(section)
+    context = form_pages.section_context(
+        definition, draft, form, section, upload_errors=upload_errors or []
+    )
     card = _card(procedure)
-    current = definition.section(section)
     return render(
         request,
         "procedures/fill.html",
         {
+            **context,
             "card": card,
             "procedure": procedure,
-            "draft": draft,
-            "form": form,
-            "section": form.sections[0],
-            "section_title": current.title.get(),
-            "step": position + 1,
-            "steps": len(keys),
-            "is_first": position == 0,
-            "is_last": position + 1 == len(keys),
-            "upload_errors": upload_errors or [],
             "attachment_url": _attachment_url,
             "breadcrumbs": _crumbs(
                 (card.title, reverse("procedures:procedure", args=[procedure.code])),
-                (current.title.get(), None),
+                (context["section_title"], None),
             ),
         },
         status=400 if form.errors() or upload_errors else 200,
@@ -427,35 +370,19 @@ def _review_page(
     error: ValidationError | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    definition = formdef.parse(draft.form_version.definition)
-    form = services.check_answers(definition, draft.answers)
-    valid = form.is_valid()
-    problems = [
-        (
-            reverse("procedures:form_section", args=[procedure.code, path.split(".")[0]]),
-            label,
-            message,
-        )
-        for path, label, message in form.errors()
-    ]
     card = _card(procedure)
     return render(
         request,
         "procedures/review.html",
         {
-            "card": card,
-            "procedure": procedure,
-            "draft": draft,
-            "sections": engine.answer_sections(
-                definition,
-                form.answers if valid else form.draft_answers,
+            **form_pages.review_context(
+                draft,
+                section_url=partial(_section_url, procedure),
+                error=error,
                 attachment_url=_attachment_url,
             ),
-            "is_valid": valid and error is None,
-            "problems": problems,
-            "submit_errors": error.messages if error else [],
-            "agent": services.agent_of(draft),
-            "fee": fees.fee_for(definition, form.answers) if valid else None,
+            "card": card,
+            "procedure": procedure,
             "breadcrumbs": _crumbs(
                 (card.title, reverse("procedures:procedure", args=[procedure.code])),
                 (_("入力内容の確認"), None),
@@ -658,7 +585,7 @@ def correction(request: HttpRequest, pk: int) -> HttpResponse:
                 uploads=form.uploads,
             )
         except ValidationError as error:
-            _apply_errors(message_form, error)
+            form_pages.add_errors(message_form, error)
         else:
             messages.success(request, _("補正の内容を送りました。担当課が確認します。"))
             return redirect("procedures:submission", pk=submission.pk)
@@ -689,4 +616,5 @@ def submission_pdf(request: HttpRequest, pk: int) -> FileResponse:
         as_attachment=False,
     )
     response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -42,6 +42,7 @@ DEPARTMENTS = [
     ("chomin", "町民生活課", "Residents' Affairs Division", "0223-34-1113"),
     ("fukushi", "福祉課", "Welfare Division", "0223-34-1114"),
     ("kodomo", "子ども未来課", "Children's Future Division", "0223-34-1115"),
+    ("shogai", "生涯学習課", "Lifelong Learning Division", "0223-34-1116"),
 ]
 
 ROLES: dict[str, list[str]] = {
@@ -68,6 +69,11 @@ ROLES: dict[str, list[str]] = {
         "procedures.change_submission",
         "procedures.change_procedure",
     ],
+    "施設予約担当": [
+        "reservations.change_booking",
+        "reservations.change_facility",
+        "reservations.change_event",
+    ],
 }
 
 # (email, department, display name, title, roles, superuser)
@@ -77,9 +83,18 @@ NAMED_STAFF = [
         "chomin",
         "窓口 一郎",
         "主事",
-        ["窓口担当", "場所管理", "通知担当", "通報対応", "オープンデータ担当", "申請処理"],
+        [
+            "窓口担当",
+            "場所管理",
+            "通知担当",
+            "通報対応",
+            "オープンデータ担当",
+            "申請処理",
+            "施設予約担当",
+        ],
         False,
     ),
+    ("shisetsu@example.jp", "shogai", "施設 四郎", "主事", ["施設予約担当"], False),
     ("auditor@example.jp", "soumu", "監査 二郎", "主査", ["監査担当"], False),
     ("admin@example.jp", "kikaku", "管理 三子", "係長", [], True),
 ]

@@ -1,10 +1,12 @@
 """Operations on accounts: the resident's own profile, household, data export and account deletion,
-and the staff lookup of a resident's record (町民情報の照会), which is always written to the audit log.
+the staff lookup of a resident's record (町民情報の照会), and the search for the resident a clerk
+acts for at a counter (窓口) — both always written to the audit log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,8 +24,8 @@ from yakuba.platform.accounts.models import (
     ResidentProfile,
     User,
 )
-from yakuba.platform.accounts.queries import household_of, resident_record
-from yakuba.platform.audit.services import record_read
+from yakuba.platform.accounts.queries import counter_residents, household_of, resident_record
+from yakuba.platform.audit.services import record_read, record_reads
 
 PROFILE_FIELDS = (
     "family_name",
@@ -44,6 +46,7 @@ PROFILE_FIELDS = (
     "topics",
 )
 HOUSEHOLD_FIELDS = ("name", "name_kana", "relationship", "birth_date", "sex")
+COUNTER_RESULTS = 20
 
 
 class AccountDeletionRefused(Exception):
@@ -235,3 +238,29 @@ def open_resident_record(
     profile = resident_record(profile_id)
     record_read(by=by, obj=profile, subject_user_id=profile.user_id, request=request)
     return profile
+
+
+@dataclass(frozen=True)
+class CounterSearch:
+    """The residents a search at the counter lists, and whether more matched than are listed."""
+
+    residents: list[ResidentProfile]
+    has_more: bool
+
+
+def find_residents_at_counter(
+    text: str, *, by: User, reason: str, request: HttpRequest | None = None
+) -> CounterSearch:
+    """A clerk looks for the resident who came in or called, to act for them (窓口): by name,
+    kana, e-mail or phone number, at most COUNTER_RESULTS listed — the clerk narrows the words
+    rather than pages through names. Each name listed is written to the audit log as read
+    (閲覧記録) with its resident, for the module's `reason`."""
+    found = counter_residents(text, limit=COUNTER_RESULTS + 1)
+    listed = found[:COUNTER_RESULTS]
+    record_reads(
+        by=by,
+        opened=((profile, profile.user_id) for profile in listed),
+        reason=reason,
+        request=request,
+    )
+    return CounterSearch(listed, has_more=len(found) > COUNTER_RESULTS)

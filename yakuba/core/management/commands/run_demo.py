@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 DEMO_LOGINS = [
     ("町民 / resident", "resident@example.jp", "yakuba-demo"),
     ("職員 / staff（町民生活課）", "staff@example.jp", "yakuba-demo"),
+    ("職員 / staff（生涯学習課: 施設予約）", "shisetsu@example.jp", "yakuba-demo"),
     ("監査 / auditor（総務課）", "auditor@example.jp", "yakuba-demo"),
     ("管理者 / administrator", "admin@example.jp", "yakuba-demo"),
 ]

@@ -30,6 +30,7 @@ from yakuba.platform.accounts.models import Department, StaffMember, User
 from yakuba.platform.accounts.tests.factories import DepartmentFactory, StaffFactory
 from yakuba.platform.audit.models import AuditAction, AuditEntry
 from yakuba.platform.notify.models import Recipient
+from yakuba.platform.payments.collectors import PaymentState
 
 pytestmark = pytest.mark.django_db
 
@@ -378,10 +379,10 @@ def test_assigning_to_staff_of_the_department_and_not_another(
 
 def test_a_counter_fee_is_marked_paid_once(procedure: Procedure, clerk: User) -> None:
     submission = filed(procedure)
-    assert submission.payment == Submission.Payment.AT_COUNTER and submission.fee_amount == 600
+    assert submission.payment == PaymentState.AT_COUNTER and submission.fee_amount == 600
     backoffice.mark_paid(submission, by=clerk)
     submission.refresh_from_db()
-    assert submission.payment == Submission.Payment.PAID
+    assert submission.payment == PaymentState.PAID
     assert "600円" in submission.events.get(kind=Event.Kind.NOTE).text
     with pytest.raises(ValidationError, match="支払い済み"):
         backoffice.mark_paid(submission, by=clerk)

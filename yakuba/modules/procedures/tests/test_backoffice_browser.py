@@ -11,13 +11,9 @@ from typing import Any
 
 import pytest
 
+from tests.browser.fixtures import check_page, sign_in
 from yakuba.modules.procedures.models import Amendment, Event, Status, Submission
-from yakuba.modules.procedures.tests.test_resident_browser import (
-    bank_book,
-    check_page,
-    next_step,
-    sign_in,
-)
+from yakuba.modules.procedures.tests.test_resident_browser import bank_book, next_step
 
 # The town (catalogue loaded) and the resident, as the residents' browser test has them.
 from yakuba.modules.procedures.tests.test_resident_browser import resident as resident

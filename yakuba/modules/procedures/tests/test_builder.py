@@ -1,6 +1,7 @@
 """The form builder (様式の作成・編集): procedures' settings, the working copy and every edit on it,
-refusals that change nothing, publishing versions that never change, sharing definitions between
-towns (export → import), and the staff pages with their permissions."""
+the whole definition edited as JSON, refusals that change nothing, publishing versions that never
+change, sharing definitions between towns (export → import), each department editing only its
+own procedures, and the staff pages with their permissions."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from yakuba.core.models import Municipality
-from yakuba.modules.procedures import builder, formdef
+from yakuba.modules.procedures import builder, builder_urls, formdef
 from yakuba.modules.procedures.catalogue import CATALOGUE_DIR, load_catalogue
 from yakuba.modules.procedures.models import FormVersion, Procedure, Submission
-from yakuba.platform.accounts.models import Department, User
+from yakuba.platform.accounts.models import Department, StaffMember, User
 from yakuba.platform.accounts.tests.factories import DepartmentFactory, StaffFactory, UserFactory
 from yakuba.platform.audit.models import AuditAction, AuditEntry
 
@@ -37,6 +38,29 @@ def chomin() -> Department:
 @pytest.fixture
 def clerk(chomin: Department) -> User:
     user: User = StaffFactory.create(permissions=[CHANGE])
+    return user
+
+
+@pytest.fixture
+def fukushi() -> Department:
+    return DepartmentFactory.create(code="fukushi", name="福祉課")
+
+
+def staff_of(department: Department, *permissions: str) -> User:
+    user: User = StaffFactory.create(permissions=list(permissions))
+    StaffMember.objects.filter(user=user).update(department=department)
+    return user
+
+
+@pytest.fixture
+def stranger(chomin: Department, fukushi: Department) -> User:
+    """A clerk of 福祉課 who may edit procedures, but not 町民生活課's."""
+    return staff_of(fukushi, CHANGE)
+
+
+@pytest.fixture
+def superuser() -> User:
+    user: User = UserFactory.create(is_staff=True, is_superuser=True)
     return user
 
 
@@ -67,6 +91,7 @@ def settings(department: Department, **values: Any) -> dict[str, Any]:
         "life_events": [],
         "applicant_kinds": ["self"],
         "required_documents": "",
+        "required_documents_en": "",
         "fee_kind": "none",
         "fee_amount": None,
         "identity_check": False,
@@ -434,16 +459,19 @@ def town() -> Municipality:
 def test_export_then_import_into_a_fresh_procedure_round_trips(
     clerk: User, juminhyo: Procedure, town: Municipality
 ) -> None:
+    juminhyo.required_documents_en = "Proof of identity"
+    juminhyo.save()
     exported = json.loads(builder.export_definition(juminhyo, by=clerk))
     assert exported["format"] == builder.SHARE_FORMAT
     assert exported["exported_from"] == {"name": "亘理町", "code": "043231"}
     assert exported["procedure"]["department"] == {"code": "chomin", "name": "町民生活課"}
     exported["procedure"]["code"] = "juminhyo-copy"
-    other = DepartmentFactory.create(code="soumu", name="総務課")
+    exported["procedure"]["department"] = {"code": "soumu", "name": "総務課"}
 
-    imported = builder.import_definition(json.dumps(exported).encode(), by=clerk, department=other)
+    imported = builder.import_definition(json.dumps(exported).encode(), by=clerk)
 
-    assert imported.code == "juminhyo-copy" and imported.department == other
+    # Into the importing clerk's department, whatever department the file came from.
+    assert imported.code == "juminhyo-copy" and imported.department == juminhyo.department
     assert imported.is_published is False and imported.current_version() is None
     original = juminhyo.current_version()
     assert original is not None
@@ -451,6 +479,7 @@ def test_export_then_import_into_a_fresh_procedure_round_trips(
         formdef.parse(original.definition)
     )
     assert imported.title == juminhyo.title and imported.statuses == juminhyo.statuses
+    assert imported.required_documents_en == "Proof of identity"
     assert AuditEntry.objects.filter(action=AuditAction.EXPORT, object_id=str(juminhyo.pk))
 
 
@@ -503,14 +532,46 @@ def test_a_broken_file_names_its_problem_and_nothing_is_saved(
     assert FormVersion.objects.count() == versions
 
 
-def test_a_new_procedure_from_a_file_needs_a_department(
-    clerk: User, juminhyo: Procedure, town: Municipality
+def test_a_superuser_chooses_the_department_of_an_imported_procedure(
+    juminhyo: Procedure, town: Municipality, fukushi: Department, superuser: User
 ) -> None:
     exported = json.loads(builder.export_definition(juminhyo))
     exported["procedure"]["code"] = "fresh"
+    content = json.dumps(exported).encode()
     with pytest.raises(ValidationError):
-        builder.import_definition(json.dumps(exported).encode(), by=clerk, department=None)
+        builder.import_definition(content, by=superuser)
     assert not Procedure.objects.filter(code="fresh").exists()
+
+    imported = builder.import_definition(content, by=superuser, department=fukushi)
+    assert imported.department == fukushi
+
+
+def test_staff_import_only_into_their_own_department(
+    clerk: User, juminhyo: Procedure, town: Municipality, fukushi: Department
+) -> None:
+    exported = json.loads(builder.export_definition(juminhyo))
+    exported["procedure"]["code"] = "fresh"
+    with pytest.raises(ValidationError, match="所属する課"):
+        builder.import_definition(json.dumps(exported).encode(), by=clerk, department=fukushi)
+    assert not Procedure.objects.filter(code="fresh").exists()
+
+
+def test_a_file_with_another_departments_code_is_refused_and_changes_nothing(
+    juminhyo: Procedure, town: Municipality, stranger: User
+) -> None:
+    exported = json.loads(builder.export_definition(juminhyo))
+    exported["form"]["sections"][0]["title"]["ja"] = "請求者"
+    before = list(FormVersion.objects.values_list("number", "definition"))
+
+    with pytest.raises(ValidationError) as refused:
+        builder.read_shared_definition(json.dumps(exported).encode(), by=stranger)
+    with pytest.raises(ValidationError):
+        builder.import_definition(json.dumps(exported).encode(), by=stranger)
+
+    # It says the code is taken, without naming the other department's procedure.
+    assert "juminhyo" in refused.value.messages[0]
+    assert juminhyo.title not in refused.value.messages[0]
+    assert list(FormVersion.objects.values_list("number", "definition")) == before
 
 
 # --- the pages ---------------------------------------------------------------------------------
@@ -660,15 +721,395 @@ def test_export_and_import_through_the_pages(
     content = check.context["form"].initial["content"]
     assert not Procedure.objects.filter(code="juminhyo-shared").exists()
 
-    missing = client.post(reverse("procedures:builder_import_confirm"), {"content": content})
-    assert missing.status_code == 400
+    assert "あなたの課（町民生活課）" in check.content.decode()
+    assert 'name="department"' not in check.content.decode()
+
+    # A department slipped into the post is not the clerk's to choose: it goes to theirs.
+    other = DepartmentFactory.create(code="soumu", name="総務課")
     done = client.post(
-        reverse("procedures:builder_import_confirm"),
-        {"content": content, "department": juminhyo.department.pk},
+        reverse("procedures:builder_import_confirm"), {"content": content, "department": other.pk}
     )
     assert done.status_code == 302
-    assert builder.working_copy(Procedure.objects.get(code="juminhyo-shared")) is not None
+    imported = Procedure.objects.get(code="juminhyo-shared")
+    assert imported.department == juminhyo.department
+    assert builder.working_copy(imported) is not None
 
     broken = SimpleUploadedFile("x.json", b"{", "application/json")
     refused = client.post(reverse("procedures:builder_import"), {"file": broken})
     assert refused.status_code == 400 and "JSON" in refused.content.decode()
+
+
+# --- each department edits its own procedures ----------------------------------------------------
+
+
+def test_staff_see_their_own_departments_procedures_and_a_superuser_every_one(
+    clerk: User, stranger: User, superuser: User, juminhyo: Procedure, fukushi: Department
+) -> None:
+    theirs = builder.create_procedure(by=stranger, code="inu", settings=settings(fukushi))
+    nobody = StaffFactory.create(permissions=[CHANGE])
+    StaffMember.objects.filter(user=nobody).delete()
+
+    assert list(builder.editable_by(clerk)) == [juminhyo]
+    assert list(builder.editable_by(stranger)) == [theirs]
+    assert set(builder.editable_by(superuser)) == {juminhyo, theirs}
+    assert list(builder.editable_by(nobody)) == []
+    assert builder.may_edit(clerk, juminhyo) and not builder.may_edit(clerk, theirs)
+    assert builder.may_edit(superuser, theirs)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            lambda p, by: builder.update_procedure(
+                p, by=by, settings={"title": "よその課が変えた名前"}
+            ),
+            id="settings",
+        ),
+        pytest.param(lambda p, by: builder.start_working_copy(p, by=by), id="start"),
+        pytest.param(
+            lambda p, by: builder.add_field(p, by=by, section="applicant", field=text_field("x")),
+            id="add-field",
+        ),
+        pytest.param(
+            lambda p, by: builder.remove_section(p, by=by, key="agent"), id="remove-section"
+        ),
+        pytest.param(lambda p, by: builder.set_fee(p, by=by, fee=None), id="fee"),
+        pytest.param(
+            lambda p, by: builder.replace_definition(
+                p, by=by, text=json.dumps(p.current_version().definition)
+            ),
+            id="json",
+        ),
+        pytest.param(lambda p, by: builder.publish_version(p, by=by, note="x"), id="publish"),
+        pytest.param(lambda p, by: builder.discard_working_copy(p, by=by), id="discard"),
+        pytest.param(lambda p, by: builder.export_definition(p, by=by), id="export"),
+    ],
+)
+def test_staff_of_another_department_change_nothing(
+    clerk: User, stranger: User, juminhyo: Procedure, change: Any
+) -> None:
+    builder.add_field(juminhyo, by=clerk, section="applicant", field=text_field("memo"))
+    before = list(FormVersion.objects.values_list("number", "definition", "published_at"))
+    audited = AuditEntry.objects.count()
+
+    with pytest.raises(PermissionDenied):
+        change(juminhyo, stranger)
+
+    assert list(FormVersion.objects.values_list("number", "definition", "published_at")) == before
+    juminhyo.refresh_from_db()
+    assert juminhyo.title == "住民票の写し等の交付請求"
+    assert AuditEntry.objects.count() == audited
+
+
+def test_staff_create_procedures_in_their_own_department_only(
+    clerk: User, chomin: Department, fukushi: Department, superuser: User
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        builder.create_procedure(by=clerk, code="inu", settings=settings(fukushi))
+    assert "department" in refused.value.message_dict
+    assert not Procedure.objects.filter(code="inu").exists()
+
+    assert builder.create_procedure(by=clerk, code="inu", settings=settings(chomin))
+    assert builder.create_procedure(by=superuser, code="neko", settings=settings(fukushi))
+
+
+def test_staff_cannot_hand_a_procedure_to_another_department_but_a_superuser_can(
+    clerk: User, juminhyo: Procedure, fukushi: Department, superuser: User
+) -> None:
+    with pytest.raises(ValidationError):
+        builder.update_procedure(juminhyo, by=clerk, settings={"department": fukushi})
+    juminhyo.refresh_from_db()
+    assert juminhyo.department.code == "chomin"
+
+    builder.update_procedure(juminhyo, by=superuser, settings={"department": fukushi})
+    juminhyo.refresh_from_db()
+    assert juminhyo.department == fukushi
+    # From then on it is 福祉課's: its former department's clerk no longer edits it.
+    with pytest.raises(PermissionDenied):
+        builder.start_working_copy(juminhyo, by=clerk)
+
+
+# Builder pages that are not one procedure's; every other pattern must take `code` and answer
+# 404 for another department's procedure (a new page is checked without being listed here).
+UNSCOPED_PAGES = {"builder_list", "builder_new", "builder_import", "builder_import_confirm"}
+# A value for each other part of a procedure page's URL, naming something that exists.
+URL_PARTS = {"key": "applicant", "path": "name", "number": 1}
+
+
+def procedure_pages(code: str) -> list[tuple[str, str]]:
+    """(name, url) of every builder page of the procedure `code`, from the URL conf itself."""
+    pages = []
+    for pattern in builder_urls.urlpatterns:
+        parts = set(pattern.pattern.converters)
+        if "code" not in parts:
+            assert pattern.name in UNSCOPED_PAGES, f"{pattern.name} has no code in its URL"
+            continue
+        values = {part: URL_PARTS[part] for part in parts - {"code"}}
+        url = reverse(f"procedures:{pattern.name}", kwargs={"code": code, **values})
+        pages.append((str(pattern.name), url + "?type=text"))
+    return pages
+
+
+def test_every_page_of_another_departments_procedure_is_not_found(
+    clerk: User, stranger: User, superuser: User, juminhyo: Procedure
+) -> None:
+    pages = procedure_pages("juminhyo")
+    assert len(pages) == len(builder_urls.urlpatterns) - len(UNSCOPED_PAGES)
+    before = list(FormVersion.objects.values_list("number", "definition"))
+    audited = AuditEntry.objects.count()
+    client = signed_in(stranger)
+
+    found = [
+        (name, method)
+        for name, url in pages
+        for method in ("get", "post")
+        if getattr(client, method)(url, {"note": "x", "direction": "up"}).status_code != 404
+    ]
+
+    assert found == []
+    assert list(FormVersion.objects.values_list("number", "definition")) == before
+    assert AuditEntry.objects.count() == audited
+    # The same pages exist for the procedure's own department and for a superuser.
+    for user in (clerk, superuser):
+        client = signed_in(user)
+        assert [name for name, url in pages if client.get(url).status_code == 404] == []
+
+
+def test_an_unknown_procedure_and_another_departments_look_the_same(
+    stranger: User, juminhyo: Procedure
+) -> None:
+    client = signed_in(stranger)
+    theirs = client.get(reverse("procedures:builder_detail", args=["juminhyo"]))
+    unknown = client.get(reverse("procedures:builder_detail", args=["no-such-procedure"]))
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.content == unknown.content
+
+
+def test_the_list_shows_the_departments_procedures_and_a_superuser_all_by_department(
+    stranger: User, superuser: User, juminhyo: Procedure, fukushi: Department
+) -> None:
+    builder.create_procedure(by=stranger, code="inu", settings=settings(fukushi, title="犬の登録"))
+
+    page = signed_in(stranger).get(reverse("procedures:builder_list")).content.decode()
+    assert "犬の登録" in page and "住民票" not in page
+
+    page = signed_in(superuser).get(reverse("procedures:builder_list")).content.decode()
+    main = page.split("<main")[1]
+    assert '<h2 id="department-chomin">町民生活課</h2>' in main
+    assert '<h2 id="department-fukushi">福祉課</h2>' in main
+    assert main.index("町民生活課</h2>") < main.index("住民票") < main.index("福祉課</h2>")
+    assert main.index("福祉課</h2>") < main.index("犬の登録")
+
+
+def test_a_new_procedure_through_the_page_goes_to_the_clerks_department(
+    stranger: User, chomin: Department, fukushi: Department
+) -> None:
+    client = signed_in(stranger)
+    page = client.get(reverse("procedures:builder_new")).content.decode()
+    assert "福祉課" in page and "町民生活課" not in page
+    data = {
+        "code": "inu",
+        "title": "犬の登録",
+        "department": chomin.pk,  # not theirs to choose: the field is fixed
+        "category": "other",
+        "applicant_kinds": ["self"],
+        "statuses": ["received"],
+        "fee_kind": "none",
+    }
+    assert client.post(reverse("procedures:builder_new"), data).status_code == 302
+    assert Procedure.objects.get(code="inu").department == fukushi
+
+    settings_page = client.post(reverse("procedures:builder_settings", args=["inu"]), data)
+    assert settings_page.status_code == 302
+    assert Procedure.objects.get(code="inu").department == fukushi
+
+
+def test_staff_without_a_department_have_nothing_to_edit_or_create(
+    juminhyo: Procedure,
+) -> None:
+    nobody = StaffFactory.create(permissions=[CHANGE])
+    StaffMember.objects.filter(user=nobody).delete()
+    client = signed_in(nobody)
+
+    listing = client.get(reverse("procedures:builder_list"))
+    assert listing.status_code == 200 and "住民票" not in listing.content.decode()
+    assert client.get(reverse("procedures:builder_new")).status_code == 403
+    assert client.get(reverse("procedures:builder_form", args=["juminhyo"])).status_code == 404
+
+
+def test_a_superuser_chooses_the_department_of_a_new_procedure(
+    superuser: User, chomin: Department, fukushi: Department
+) -> None:
+    client = signed_in(superuser)
+    page = client.get(reverse("procedures:builder_new")).content.decode()
+    assert "福祉課" in page and "町民生活課" in page
+    data = {
+        "code": "inu",
+        "title": "犬の登録",
+        "department": fukushi.pk,
+        "category": "other",
+        "applicant_kinds": ["self"],
+        "statuses": ["received"],
+        "fee_kind": "none",
+    }
+    assert client.post(reverse("procedures:builder_new"), data).status_code == 302
+    assert Procedure.objects.get(code="inu").department == fukushi
+
+
+def test_importing_another_departments_code_through_the_pages_is_refused(
+    stranger: User, juminhyo: Procedure, town: Municipality
+) -> None:
+    content = builder.export_definition(juminhyo)
+    client = signed_in(stranger)
+    upload = SimpleUploadedFile("juminhyo.json", content, "application/json")
+
+    check = client.post(reverse("procedures:builder_import"), {"file": upload})
+    confirm = client.post(
+        reverse("procedures:builder_import_confirm"), {"content": content.decode()}
+    )
+
+    for response in (check, confirm):
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert 'id="error-summary"' in page and "ほかの課" in page
+        assert juminhyo.title not in page
+    assert juminhyo.versions.count() == 1
+
+
+# --- the whole definition as JSON ---------------------------------------------------------------
+
+
+def json_text(definition: dict[str, Any]) -> str:
+    return json.dumps(definition, ensure_ascii=False, indent=2)
+
+
+def test_a_json_save_replaces_the_working_copy_and_not_the_published_form(
+    clerk: User, juminhyo: Procedure
+) -> None:
+    published = juminhyo.current_version()
+    assert published is not None
+    published_definition = copy.deepcopy(published.definition)
+    definition = builder.definition_to_edit(juminhyo)
+    changed = copy.deepcopy(definition)
+    changed["sections"][0]["title"] = {"ja": "請求する人", "en": "Requester"}
+
+    version = builder.replace_definition(
+        juminhyo,
+        by=clerk,
+        text=json_text(changed),
+        based_on=builder.definition_digest(definition),
+    )
+
+    assert version.number == 2 and version.published_at is None
+    assert definition_of(juminhyo)["sections"][0]["title"] == {
+        "ja": "請求する人",
+        "en": "Requester",
+    }
+    published.refresh_from_db()
+    assert published.definition == published_definition
+    assert juminhyo.current_version() == published
+    # Publishing still makes the new version.
+    assert builder.publish_version(juminhyo, by=clerk, note="見出しを変更").number == 2
+    assert AuditEntry.objects.filter(
+        object_id=str(version.pk), changes__operation="replace_definition"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        pytest.param(
+            '{"format": "yakuba.procedures.form/1",\n  "sections": [}', "2行目", id="syntax"
+        ),
+        pytest.param("", "1行目", id="empty"),
+        pytest.param('{"format": "yakuba.procedures.form/1", "sections": NaN}', "NaN", id="nan"),
+        pytest.param("[]", "オブジェクト", id="not-an-object"),
+        pytest.param('{"format": "other/1", "sections": []}', "format", id="format"),
+    ],
+)
+def test_a_json_that_is_not_a_definition_is_refused_and_nothing_is_saved(
+    clerk: User, juminhyo: Procedure, text: str, named: str
+) -> None:
+    before = list(FormVersion.objects.values_list("number", "definition"))
+    with pytest.raises(ValidationError) as refused:
+        builder.replace_definition(juminhyo, by=clerk, text=text)
+    assert named in " ".join(refused.value.messages)
+    assert list(FormVersion.objects.values_list("number", "definition")) == before
+
+
+def test_every_mistake_of_a_json_definition_is_named_with_its_place(
+    clerk: User, juminhyo: Procedure
+) -> None:
+    builder.start_working_copy(juminhyo, by=clerk)
+    before = definition_of(juminhyo)
+    broken = copy.deepcopy(before)
+    broken["sections"][0]["fields"][0]["type"] = "colour"
+    broken["sections"][1]["title"] = {"en": "Certificate"}
+    broken["sections"][3]["fields"][2]["min"] = "one"
+    broken["surprise"] = True
+
+    with pytest.raises(ValidationError) as refused:
+        builder.replace_definition(juminhyo, by=clerk, text=json_text(broken))
+
+    messages = refused.value.messages
+    assert len(messages) == 4
+    assert any(m.startswith("セクション「applicant」の項目「name」: type") for m in messages)
+    assert any(m.startswith("セクション「certificate」: 見出し") for m in messages)
+    assert any(m.startswith("セクション「receive」の項目「copies」: min") for m in messages)
+    assert any("surprise" in m for m in messages)
+    assert definition_of(juminhyo) == before
+
+
+def test_a_json_save_over_a_change_made_meanwhile_is_refused(
+    clerk: User, juminhyo: Procedure
+) -> None:
+    shown = builder.definition_to_edit(juminhyo)
+    builder.add_field(juminhyo, by=clerk, section="applicant", field=text_field("memo"))
+    meanwhile = definition_of(juminhyo)
+
+    with pytest.raises(ValidationError, match="ほかで変更"):
+        builder.replace_definition(
+            juminhyo, by=clerk, text=json_text(shown), based_on=builder.definition_digest(shown)
+        )
+    assert definition_of(juminhyo) == meanwhile
+
+
+def test_staff_edit_the_json_through_the_page(clerk: User, juminhyo: Procedure) -> None:
+    client = signed_in(clerk)
+    url = reverse("procedures:builder_definition", args=["juminhyo"])
+    editor = client.get(reverse("procedures:builder_form", args=["juminhyo"])).content.decode()
+    assert url in editor
+
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["form"]
+    shown = json.loads(form.initial["definition"])
+    assert shown == juminhyo.current_version().definition  # type: ignore[union-attr]
+    assert "yakuba.procedures.form/1" in page.content.decode()
+
+    shown["sections"][0]["fields"].append(text_field("memo", "メモ"))
+    saved = client.post(url, {"definition": json_text(shown), "based_on": form.initial["based_on"]})
+    assert saved.status_code == 302 and saved["Location"].endswith("/juminhyo/form/")
+    assert definition_of(juminhyo)["sections"][0]["fields"][-1]["key"] == "memo"
+
+
+def test_a_refused_json_shows_every_mistake_and_keeps_what_was_typed(
+    clerk: User, juminhyo: Procedure
+) -> None:
+    client = signed_in(clerk)
+    url = reverse("procedures:builder_definition", args=["juminhyo"])
+    broken = copy.deepcopy(builder.definition_to_edit(juminhyo))
+    broken["sections"][0]["fields"][0]["label"] = {"en": "Name"}
+    broken["sections"][4]["fields"] = []
+    text = json_text(broken)
+
+    response = client.post(url, {"definition": text, "based_on": ""})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="error-summary"' in page
+    assert "セクション「applicant」の項目「name」: ラベル（label）は" in page
+    assert "セクション「declaration」: 項目（fields）が一つもありません。" in page
+    assert response.context["form"]["definition"].value() == text
+    assert builder.working_copy(juminhyo) is None

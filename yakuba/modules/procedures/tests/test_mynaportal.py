@@ -403,22 +403,21 @@ def test_an_attachment_the_mapping_does_not_name_is_refused(procedure: Any) -> N
     assert "委任状" in str(refused.value)
 
 
+class RefusingCollector:
+    def request(self, fee: Any) -> str:
+        raise RuntimeError("collector down")
+
+
 def test_a_failure_after_files_were_stored_leaves_no_file_behind(
-    procedure: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    procedure: Any, settings: Any, _private_files: Path
 ) -> None:
-    from yakuba.modules.procedures import mynaportal
-
-    class Refusing:
-        def request(self, submission: Any) -> str:
-            raise RuntimeError("collector down")
-
-    monkeypatch.setattr(mynaportal, "fee_collector", Refusing)
+    settings.PAYMENTS_FEE_COLLECTOR = f"{__name__}.RefusingCollector"
 
     with pytest.raises(RuntimeError):
         import_package(one_application(), by=None)
 
     assert_nothing_saved()
-    assert not any(path.is_file() for path in Path(settings.MEDIA_ROOT).rglob("*"))
+    assert not any(path.is_file() for path in _private_files.rglob("*"))
 
 
 # --- the command ----------------------------------------------------------------------------------

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 from PIL import Image
 
-from tests.browser.fixtures import run_axe
+from tests.browser.fixtures import check_page, sign_in
 from yakuba.core.models import Municipality
 from yakuba.modules.procedures.catalogue import load_catalogue
 from yakuba.modules.procedures.models import Submission
@@ -76,20 +75,6 @@ def resident() -> User:
     )
     user: User = profile.user
     return user
-
-
-def sign_in(page: Any, live_server: Any, user: User) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-
-
-def check_page(page: Any) -> None:
-    overflow = int(page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth"))
-    assert overflow <= 1, f"{page.url} scrolls sideways"
-    assert run_axe(page) == [], page.url
 
 
 def bank_book(tmp_path: Path) -> Path:

@@ -25,7 +25,6 @@ from yakuba.modules.procedures.models import (
     Status,
     Submission,
 )
-from yakuba.modules.procedures.payments import CounterCollector
 from yakuba.modules.procedures.signing import create_demo_certificate, verify_pdf
 from yakuba.modules.procedures.tasks import make_submission_pdf
 from yakuba.modules.procedures.tests.resident_helpers import (
@@ -38,6 +37,7 @@ from yakuba.modules.procedures.tests.resident_helpers import (
     png_file,
 )
 from yakuba.platform.notify.models import Message
+from yakuba.platform.payments.collectors import FeeDue, PaymentState
 
 pytestmark = pytest.mark.django_db
 
@@ -277,17 +277,25 @@ def test_someone_else_cannot_file_a_residents_draft() -> None:
 def test_a_fee_is_worked_out_and_left_to_pay_at_the_counter() -> None:
     submission = filed()
     assert submission.fee_amount == 600
-    assert submission.payment == Submission.Payment.AT_COUNTER
+    assert submission.payment == PaymentState.AT_COUNTER
 
 
-class PaidOnline(CounterCollector):
-    def request(self, submission: Submission) -> str:
-        return str(Submission.Payment.PAID)
+class PaidOnline:
+    asked: list[FeeDue] = []
+
+    def request(self, fee: FeeDue) -> str:
+        self.asked.append(fee)
+        return str(PaymentState.PAID)
 
 
 def test_the_fee_collector_is_the_one_the_settings_name(settings: Any) -> None:
-    settings.PROCEDURES_FEE_COLLECTOR = f"{__name__}.PaidOnline"
-    assert filed().payment == Submission.Payment.PAID
+    settings.PAYMENTS_FEE_COLLECTOR = f"{__name__}.PaidOnline"
+    PaidOnline.asked.clear()
+    submission = filed()
+    assert submission.payment == PaymentState.PAID
+    [fee] = PaidOnline.asked
+    assert fee.reference == f"procedures:{submission.receipt_number}"
+    assert (fee.amount, fee.payer_id) == (600, submission.applicant_id)
 
 
 def test_a_free_procedure_asks_no_payment() -> None:
@@ -304,7 +312,7 @@ def test_a_free_procedure_asks_no_payment() -> None:
     submission = filed(
         procedure=make_procedure(definition=definition), answers={"applicant": {"name": "a"}}
     )
-    assert (submission.fee_amount, submission.payment) == (None, Submission.Payment.NONE)
+    assert (submission.fee_amount, submission.payment) == (None, PaymentState.NONE)
 
 
 def test_filing_moves_the_attachments_to_the_submission() -> None:

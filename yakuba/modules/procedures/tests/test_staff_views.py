@@ -17,7 +17,6 @@ from yakuba.modules.procedures.models import Event, Procedure, Status, Submissio
 from yakuba.modules.procedures.signing import create_demo_certificate
 from yakuba.modules.procedures.tests.resident_helpers import (
     VALID_ANSWERS,
-    make_procedure,
     make_resident,
     png_file,
 )
@@ -25,32 +24,15 @@ from yakuba.modules.procedures.tests.test_backoffice import PERMISSIONS, staff_o
 from yakuba.platform.accounts.models import Department, User
 from yakuba.platform.accounts.tests.factories import DepartmentFactory, StaffFactory
 from yakuba.platform.audit.models import AuditAction, AuditEntry
+from yakuba.platform.payments.collectors import PaymentState
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_settings")]
 
 
 @pytest.fixture(autouse=True)
-def _town(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STAFF_REQUIRE_MFA = False
+def _signing(settings: Any, tmp_path: Path) -> None:
     settings.PROCEDURES_SIGNING_CERT = tmp_path / "signing" / "cert.pem"
     settings.PROCEDURES_SIGNING_KEY = tmp_path / "signing" / "key.pem"
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks.backends.dummy.DummyBackend",
-            "QUEUES": ["default", "notify-priority", "notify-bulk"],
-        }
-    }
-
-
-@pytest.fixture
-def procedure() -> Procedure:
-    return make_procedure()
-
-
-@pytest.fixture
-def clerk(procedure: Procedure) -> User:
-    return staff_of(procedure.department, *PERMISSIONS)
 
 
 @pytest.fixture
@@ -236,7 +218,7 @@ def test_notes_messages_assignment_and_payment_from_the_page(
     ).status_code == 302
     assert client.post(reverse("procedures:staff_mark_paid", args=[pk])).status_code == 302
     submission.refresh_from_db()
-    assert submission.assignee == clerk and submission.payment == Submission.Payment.PAID
+    assert submission.assignee == clerk and submission.payment == PaymentState.PAID
     kinds = set(submission.events.values_list("kind", flat=True))
     assert {Event.Kind.NOTE, Event.Kind.TO_APPLICANT, Event.Kind.ASSIGNED} <= kinds
     empty = client.post(reverse("procedures:staff_note", args=[pk]), {"note-text": ""})

@@ -54,6 +54,7 @@ def test_demo_has_departments_roles_staff_and_200_residents_with_households() ->
         "chomin",
         "fukushi",
         "kodomo",
+        "shogai",
     }
     staff = User.objects.get(email="staff@example.jp")
     assert staff.has_perm("accounts.view_residentprofile")
@@ -61,7 +62,8 @@ def test_demo_has_departments_roles_staff_and_200_residents_with_households() ->
     assert staff.staff_member.department.code == "chomin"
     assert User.objects.get(email="auditor@example.jp").has_perm("audit.search_auditentry")
     assert User.objects.get(email="admin@example.jp").is_superuser
-    assert StaffMember.objects.count() == 3 + 2 * 5
+    assert StaffMember.objects.count() == 4 + 2 * 6
+    assert User.objects.get(email="shisetsu@example.jp").has_perm("reservations.change_booking")
     residents = ResidentProfile.objects.filter(user__email__startswith="resident")
     assert residents.filter(user__email__regex=r"^resident\d{3}@").count() == 200
     assert {p.district_id for p in residents} == {d.pk for d in districts}
