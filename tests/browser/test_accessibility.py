@@ -25,9 +25,11 @@ from tests.browser.fixtures import run_axe
 from yakuba.platform.accounts.models import ResidentProfile
 from yakuba.platform.places.models import Place
 
-# The plain django_db mark makes pytest-django create the test database; the data itself is the
-# module's (see `site`), loaded once and flushed when the module ends.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+# No django_db mark: a test's transaction would hold SQLite's write lock (transactions begin
+# IMMEDIATE) while the live server, on its own connection, needs to write sessions and audit
+# entries. The data is the module's (see `site`): loaded once, outside any test, and flushed when
+# the module ends.
+pytestmark = [pytest.mark.browser]
 
 PASSWORD = "yakuba-demo"
 RESIDENT = "resident@example.jp"
@@ -127,6 +129,8 @@ class DemoSite:
 
     url: str
     contexts: dict[str | None, Any] = field(default_factory=dict)
+    # Each page's address, worked out from the demo data when the site starts.
+    addresses: dict[str, str] = field(default_factory=dict)
 
     def open(self, name: str, reader: str = "ja", *, viewport: dict[str, int] = DESKTOP) -> Any:
         """Open page `name` as its role, read in `reader` (a key of READERS)."""
@@ -143,7 +147,7 @@ class DemoSite:
         page = context.new_page()
         page.set_default_timeout(20_000)
         page.set_viewport_size(viewport)
-        response = page.goto(visit.url())
+        response = page.goto(self.addresses[name])
         assert response is not None and response.status == 200, f"{name}: {response}"
         return page
 
@@ -179,6 +183,7 @@ def site(browser: Any, django_db_setup: None, django_db_blocker: Any) -> Iterato
         call_command("load_demo_town", verbosity=0)
         server = LiveServer("localhost")
         demo = DemoSite(url=server.url)
+        demo.addresses = {name: visit.url() for name, visit in PAGES.items()}
         try:
             # Signed in here, before any test's own transaction begins, so the sessions last.
             for who in (None, RESIDENT, STAFF, AUDITOR, ADMIN):
@@ -198,6 +203,14 @@ def site(browser: Any, django_db_setup: None, django_db_blocker: Any) -> Iterato
             server.stop()
             # Leave the database as empty as a transactional test does.
             call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.mark.django_db
+def test_the_demo_town_is_on_the_site(site: DemoSite) -> None:
+    """The one test with the django_db mark: pytest-django creates the test database only for a
+    run that has one, and this module may be run alone."""
+    assert site.addresses["place-detail"].startswith("/places/")
+    assert set(site.contexts) == {None, RESIDENT, STAFF, AUDITOR, ADMIN}
 
 
 @pytest.mark.parametrize("name", list(PAGES))

@@ -136,7 +136,7 @@ def test_the_month_calendar_reads_on_a_phone_and_moves_between_months(
     page.locator(
         "table.month caption", has_text=f"{following.year}年{following.month}月"
     ).wait_for()
-    # htmx swapped the calendar in place and put the focus on its heading.
-    assert page.evaluate("document.activeElement.id") == "availability-title"
+    # htmx swapped the calendar in place and put the focus on its heading (once the swap settled).
+    page.wait_for_function("document.activeElement?.id === 'availability-title'")
     assert f"month={following:%Y-%m}" in page.url
     check_page(page)
