@@ -8,12 +8,10 @@ files and copies: anything else answers 404, the same as what does not exist.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import jaconv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -26,6 +24,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yakuba.core import search
 from yakuba.modules.procedures import engine, form_pages, formdef, services
 from yakuba.modules.procedures.forms import (
     CatalogueSearchForm,
@@ -54,13 +53,6 @@ PAGE_SIZE = 20
 def in_language(japanese: str, english: str) -> str:
     """The English text for English readers when there is one, else the Japanese."""
     return english if english and (get_language() or "ja").startswith("en") else japanese
-
-
-def normalise(text: str) -> str:
-    """Text as the catalogue search compares it: NFKC (全角/半角), katakana as hiragana, lower
-    case, no spaces — so 「ジドウ」「じどう」「ｼﾞﾄﾞｳ」 find the same procedure."""
-    folded = jaconv.kata2hira(unicodedata.normalize("NFKC", text)).lower()
-    return "".join(folded.split())
 
 
 @dataclass(frozen=True)
@@ -143,14 +135,9 @@ def search_procedures(q: str = "", category: str = "", event: str = "") -> list[
     if category:
         procedures = procedures.filter(category=category)
     found = [p for p in procedures if not event or event in (p.life_events or [])]
-    words = [normalise(word) for word in q.split() if normalise(word)]
-    if not words:
-        return found
-
-    def haystack(p: Procedure) -> str:
-        return normalise(" ".join((p.title, p.title_en, p.keywords, p.summary, p.summary_en)))
-
-    return [p for p in found if all(word in haystack(p) for word in words)]
+    return search.matching(
+        q, found, lambda p: " ".join((p.title, p.title_en, p.keywords, p.summary, p.summary_en))
+    )
 
 
 @require_GET

@@ -4,18 +4,17 @@ pages show them, and a facility's rules and fees in plain words."""
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import jaconv
 import jpholiday
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from yakuba.core.search import matching
 from yakuba.modules.reservations import availability, calendar, fees, services
 from yakuba.modules.reservations.availability import Cell, Day, State
 from yakuba.modules.reservations.models import (
@@ -30,13 +29,6 @@ from yakuba.modules.reservations.models import (
 from yakuba.platform.places.models import Place, localized
 
 # --- words --------------------------------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """Text as the search compares it: NFKC (全角/半角), katakana as hiragana, lower case, no
-    spaces — so 「コウミンカン」「こうみんかん」「ｺｳﾐﾝｶﾝ」 find the same facility."""
-    folded = jaconv.kata2hira(unicodedata.normalize("NFKC", text)).lower()
-    return "".join(folded.split())
 
 
 def facility_name(facility: Facility) -> str:
@@ -126,16 +118,13 @@ def search(
     facilities = list(found)
     if purposes:
         facilities = [f for f in facilities if set(purposes) & set(f.purposes)]
-    words = [normalise(word) for word in q.split() if normalise(word)]
-    if not words:
-        return facilities
 
-    def haystack(facility: Facility) -> str:
+    def text_of(facility: Facility) -> str:
         place = facility.place
         names = (facility.name, facility.name_kana, facility.name_en)
-        return normalise(" ".join((*names, place.name, place.name_kana, place.name_en)))
+        return " ".join((*names, place.name, place.name_kana, place.name_en))
 
-    return [f for f in facilities if all(word in haystack(f) for word in words)]
+    return matching(q, facilities, text_of)
 
 
 # --- calendars ----------------------------------------------------------------------------------
