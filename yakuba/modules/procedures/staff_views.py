@@ -39,6 +39,7 @@ from yakuba.modules.procedures import (
     formdef,
     mynaportal,
     services,
+    storage,
 )
 from yakuba.modules.procedures.models import Attachment, Event, Status, Submission
 from yakuba.modules.procedures.signing import SigningCertificateMissing, verify_pdf
@@ -533,15 +534,6 @@ def print_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _private_file(handle: Any, content_type: str, filename: str) -> FileResponse:
-    response = FileResponse(
-        handle, content_type=content_type, filename=filename, as_attachment=False
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @staff_required(permission=VIEW)
 @require_GET
 def attachment(request: HttpRequest, pk: int) -> FileResponse:
@@ -555,12 +547,9 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     )
     if item is None or item.submission is None:
         raise Http404
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
+    response = storage.serve(item.file, content_type=item.content_type, filename=item.original_name)
     _audit_read(request, item, applicant_id=item.submission.applicant_id)
-    return _private_file(handle, item.content_type, item.original_name)
+    return response
 
 
 @staff_required(permission=VIEW)
@@ -568,14 +557,11 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
 def submission_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The signed PDF copy (申請の控え) as the applicant got it (opening is audited)."""
     submission = _submission(request, pk)
-    if not submission.pdf:
-        raise Http404
-    try:
-        handle = submission.pdf.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
+    response = storage.serve(
+        submission.pdf, content_type="application/pdf", filename=f"{submission.receipt_number}.pdf"
+    )
     _audit_read(request, submission, applicant_id=submission.applicant_id, reason="pdf")
-    return _private_file(handle, "application/pdf", f"{submission.receipt_number}.pdf")
+    return response
 
 
 # --- export -----------------------------------------------------------------------------------------

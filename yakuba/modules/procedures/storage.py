@@ -9,7 +9,9 @@ from typing import Any
 
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
+from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
+from django.http import FileResponse, Http404
 from django.utils.functional import LazyObject, empty
 
 PRIVATE = "private"
@@ -39,3 +41,21 @@ def private_storage() -> Storage:
 def _forget_private_storage(*, setting: str, **kwargs: Any) -> None:
     if setting == "STORAGES":
         private_files._wrapped = empty
+
+
+def serve(file: FieldFile, *, content_type: str, filename: str) -> FileResponse:
+    """One of these files, shown in the browser (not downloaded) under its own name, never kept
+    by a cache or sniffed as another type; 404 when it is not in storage. The caller has checked
+    who asks."""
+    if not file:
+        raise Http404
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    response = FileResponse(
+        handle, content_type=content_type, filename=filename, as_attachment=False
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yakuba.core import search
-from yakuba.modules.procedures import engine, form_pages, formdef, services
+from yakuba.modules.procedures import engine, form_pages, formdef, services, storage
 from yakuba.modules.procedures.forms import (
     CatalogueSearchForm,
     CorrectionMessageForm,
@@ -430,16 +430,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
         Q(draft__applicant=user) | Q(submission__applicant=user),
         pk=pk,
     )
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
-    response = FileResponse(
-        handle, content_type=item.content_type, filename=item.original_name, as_attachment=False
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return storage.serve(item.file, content_type=item.content_type, filename=item.original_name)
 
 
 # --- after filing --------------------------------------------------------------------------------
@@ -590,18 +581,6 @@ def correction(request: HttpRequest, pk: int) -> HttpResponse:
 def submission_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The signed PDF copy (申請の控え), to the applicant only."""
     submission = _own_submission(request, pk)
-    if not submission.pdf:
-        raise Http404
-    try:
-        handle = submission.pdf.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
-    response = FileResponse(
-        handle,
-        content_type="application/pdf",
-        filename=f"{submission.receipt_number}.pdf",
-        as_attachment=False,
+    return storage.serve(
+        submission.pdf, content_type="application/pdf", filename=f"{submission.receipt_number}.pdf"
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
